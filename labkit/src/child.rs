@@ -1,0 +1,221 @@
+//! Every check runs in a child process, and this module is both ends of that.
+//!
+//! Why a child: some bugs stop a thread for good (a loop with no `.await`, a
+//! `std::sync::Mutex` deadlock, a `select!` loop whose cancel branch is always ready).
+//! Nothing on that runtime can observe or stop them, so the check runs in a process
+//! the runner can watch with a wall clock and kill.
+//!
+//! Why a nonce: the verdict must come from the check, not from the lab. The parent
+//! sends a random nonce on the child's stdin; the child reads it before any lab code
+//! runs and signs its report file with it. A lab that calls `std::process::exit(0)`,
+//! prints "PASS" or panics leaves no signed report, and the parent says so. The exit
+//! code and the child's output are never read as a verdict.
+
+use crate::finding::{Finding, Kind, Report, Variant};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The environment variable that tells a check binary where to write its report.
+pub const REPORT_ENV: &str = "LEAKLAB_REPORT";
+
+/// How long a poll may run before the watchdog calls the runtime stuck.
+pub const STALL_LIMIT: Duration = Duration::from_secs(2);
+
+#[derive(Serialize, Deserialize)]
+struct Signed {
+    nonce: String,
+    report: Report,
+}
+
+/// What a check is about: written into every report, checked again by the parent.
+#[derive(Clone, Copy, Debug)]
+pub struct Meta {
+    pub lab: u32,
+    pub variant: Variant,
+    pub check: &'static str,
+}
+
+/// The child's side: run `check`, write its report, and end the process.
+///
+/// Run by hand (no report path in the environment), it prints the report as JSON, so
+/// a check binary is easy to debug on its own.
+pub fn serve(meta: Meta, check: impl FnOnce() -> Report) -> ! {
+    let Some(path) = std::env::var_os(REPORT_ENV).map(PathBuf::from) else {
+        let report = run_caught(meta, check);
+        println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"));
+        std::process::exit(0);
+    };
+    // Read the nonce before any lab code runs; the parent closes stdin after it.
+    let mut nonce = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut nonce);
+    let _ = std::io::stdin().lock().read_to_end(&mut Vec::new());
+    let nonce = nonce.trim().to_owned();
+
+    #[cfg(feature = "runtime")]
+    {
+        let (path, nonce) = (path.clone(), nonce.clone());
+        std::thread::Builder::new()
+            .name("leaklab-watchdog".into())
+            .spawn(move || watchdog(meta, &path, &nonce))
+            .expect("spawn the watchdog thread");
+    }
+
+    let report = run_caught(meta, check);
+    write_signed(&path, &nonce, report);
+    // Exit without dropping the runtime: shutdown would hide leaks, and a stuck
+    // task would make it wait forever.
+    std::process::exit(0);
+}
+
+fn run_caught(meta: Meta, check: impl FnOnce() -> Report) -> Report {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+        Ok(report) => report,
+        Err(panic) => {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".into());
+            let mut report = Report::new(meta.lab, meta.variant, meta.check);
+            report.findings.push(Finding::new(
+                Kind::Crashed,
+                format!("the lab panicked before the check could finish: {text}"),
+            ));
+            report
+        }
+    }
+}
+
+fn write_signed(path: &Path, nonce: &str, report: Report) {
+    let signed = Signed { nonce: nonce.to_owned(), report };
+    let tmp = path.with_extension("partial");
+    let json = serde_json::to_vec(&signed).expect("a report serialises");
+    if std::fs::write(&tmp, json).is_ok() {
+        let _ = std::fs::rename(&tmp, path);
+    }
+}
+
+/// Watches the runtime from outside it. When one poll has run for longer than
+/// [`STALL_LIMIT`], the task will never reach an `.await`: report it and end the
+/// process, since nothing can stop that thread.
+#[cfg(feature = "runtime")]
+fn watchdog(meta: Meta, path: &Path, nonce: &str) {
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        if let Some(stall) = crate::detector::stalled(STALL_LIMIT) {
+            let mut report = Report::new(meta.lab, meta.variant, meta.check);
+            report.findings.push(stall.finding());
+            write_signed(path, nonce, report);
+            std::process::exit(0);
+        }
+    }
+}
+
+/// The parent's side: run one check binary and return its report.
+///
+/// Whatever happens in the child, the answer is a report: a missing, unsigned or
+/// mismatched report becomes a `crashed` finding, and a child that outlives
+/// `wall_limit` is killed and reported as a `hang`.
+pub fn run_check(exe: &Path, meta: Meta, wall_limit: Duration) -> Report {
+    let nonce = fresh_nonce();
+    let path = std::env::temp_dir().join(format!("leaklab-{}-{nonce}.json", std::process::id()));
+    let mut report = Report::new(meta.lab, meta.variant, meta.check);
+    let mut child = match Command::new(exe)
+        .env(REPORT_ENV, &path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            report.findings.push(Finding::new(Kind::Crashed, format!("could not start {}: {e}", exe.display())));
+            return report;
+        }
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = writeln!(stdin, "{nonce}");
+    }
+    // Drain the child's output on threads so a chatty lab cannot block on a full pipe.
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() < wall_limit => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let (_out, err) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+    let signed = std::fs::read(&path).ok().and_then(|bytes| serde_json::from_slice::<Signed>(&bytes).ok());
+    let _ = std::fs::remove_file(&path);
+
+    match (status, signed) {
+        (_, Some(signed)) if signed.nonce == nonce && signed.report.lab == meta.lab && signed.report.variant == meta.variant => {
+            signed.report
+        }
+        (None, _) => {
+            report.findings.push(
+                Finding::new(
+                    Kind::Hang,
+                    format!(
+                        "the check did not finish within {} s of wall time and was stopped",
+                        wall_limit.as_secs()
+                    ),
+                )
+                .measure("wall_limit_ms", wall_limit.as_millis() as u64),
+            );
+            report
+        }
+        (Some(status), _) => {
+            let tail: String = tail_lines(&err, 12);
+            let message = format!(
+                "the process ended ({status}) before the check could report: the lab must not exit, \
+                 abort or crash the program"
+            );
+            let mut finding = Finding::new(Kind::Crashed, message);
+            if !tail.trim().is_empty() {
+                finding = finding.with_detail(tail);
+            }
+            report.findings.push(finding);
+            report
+        }
+    }
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            text = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        text
+    })
+}
+
+fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// 128 random bits, from the standard library's per-process hash keys.
+fn fresh_nonce() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let word = || {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id()));
+        h.finish()
+    };
+    format!("{:016x}{:016x}", word(), word())
+}

@@ -1,0 +1,155 @@
+//! Findings: what a check measured, as data.
+//!
+//! A check never answers with a bare yes or no. It answers with a [`Report`]: the
+//! findings it made (empty means the lab passed), what it measured on the way, and
+//! notes for the reader. The terminal, the tests, `--json` and the grader all read the
+//! same structure, so what a student sees is exactly what was graded.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What went wrong, in the catalogue's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A task still alive after its work was over.
+    LeakedTask,
+    /// Work that was started but never finished (records never written).
+    LostWork,
+    /// A read-modify-write that lost an update to another thread.
+    LostUpdate,
+    /// The scenario did not finish within its (virtual) deadline.
+    Hang,
+    /// A task stopped yielding and is burning CPU.
+    Spin,
+    /// A task stopped yielding and is blocked (a lock that will never be released).
+    Deadlock,
+    /// The lab did not let the check finish: it exited, panicked or crashed the process.
+    Crashed,
+    /// The lab did not compile.
+    CompileError,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::LeakedTask => "leaked task",
+            Kind::LostWork => "lost work",
+            Kind::LostUpdate => "lost update",
+            Kind::Hang => "hang",
+            Kind::Spin => "spin",
+            Kind::Deadlock => "deadlock",
+            Kind::Crashed => "crashed",
+            Kind::CompileError => "compile error",
+        })
+    }
+}
+
+/// A place in the source, with how many tasks came from it and, where a task dump
+/// could be taken, the await chain each one is parked in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub file: String,
+    pub line: u32,
+    /// How many tasks (or events) point at this place.
+    pub count: u32,
+    /// The task's await chain, innermost last, when a task dump was available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// One thing a check found wrong.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: Kind,
+    /// One or two sentences a student reads: the symptom, measured.
+    pub message: String,
+    /// The numbers behind the message (`alive_tasks`, `records_lost`, ...).
+    #[serde(default)]
+    pub measured: BTreeMap<String, u64>,
+    /// Where the offending tasks were spawned (or the offending code lives).
+    #[serde(default)]
+    pub sites: Vec<Site>,
+    /// Free-form detail: a loom interleaving, compiler output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Finding {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Finding { kind, message: message.into(), measured: BTreeMap::new(), sites: Vec::new(), detail: None }
+    }
+
+    pub fn measure(mut self, name: &str, value: u64) -> Self {
+        self.measured.insert(name.to_owned(), value);
+        self
+    }
+
+    pub fn with_sites(mut self, sites: Vec<Site>) -> Self {
+        self.sites = sites;
+        self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// Which copy of a lab a check ran against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    /// `labs/`: the student's working copy.
+    Student,
+    /// `solutions/`: the fixed version.
+    Solution,
+    /// `tests/originals/`: the broken lab exactly as shipped, for the exhibits.
+    Original,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 3] = [Variant::Student, Variant::Solution, Variant::Original];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Variant::Student => "student",
+            Variant::Solution => "solution",
+            Variant::Original => "original",
+        }
+    }
+}
+
+/// Everything one check reported about one variant of one lab.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub lab: u32,
+    pub variant: Variant,
+    /// Which check ran: `scenario` (tokio, virtual time) or `loom` (model checker).
+    pub check: String,
+    /// Empty means the check passed.
+    pub findings: Vec<Finding>,
+    /// Numbers measured whether or not anything was wrong (`requests`, `tasks_spawned`).
+    #[serde(default)]
+    pub measured: BTreeMap<String, u64>,
+    /// Remarks for the reader that are not findings ("locations need tokio_unstable").
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn new(lab: u32, variant: Variant, check: &str) -> Self {
+        Report { lab, variant, check: check.to_owned(), findings: Vec::new(), measured: BTreeMap::new(), notes: Vec::new() }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
