@@ -95,8 +95,9 @@ fn judge(run: &Run, seen: &Seen, expected: usize, lost: usize) -> Vec<Finding> {
     if lost > 0 {
         let message = format!(
             "{name}: {lost} of {expected} records were never written; {running} {} still running when \
-             sync returned",
-            if running == 1 { "task was" } else { "tasks were" }
+             sync returned{}",
+            if running == 1 { "task was" } else { "tasks were" },
+            spawned_at(&sites)
         );
         let finding = Finding::new(Kind::LostWork, message)
             .measure("records_lost", lost as u64)
@@ -104,7 +105,7 @@ fn judge(run: &Run, seen: &Seen, expected: usize, lost: usize) -> Vec<Finding> {
             .measure("tasks_running", running as u64);
         findings.push(finding.with_sites(sites));
     } else if running > 0 {
-        let message = format!("{name}: {running} tasks were still running when sync returned");
+        let message = format!("{name}: {running} tasks were still running when sync returned{}", spawned_at(&sites));
         let finding = Finding::new(Kind::LeakedTask, message).measure("tasks_running", running as u64);
         findings.push(finding.with_sites(sites));
     }
@@ -137,4 +138,8 @@ fn judge(run: &Run, seen: &Seen, expected: usize, lost: usize) -> Vec<Finding> {
         findings.push(finding);
     }
     findings
+}
+
+fn spawned_at(sites: &[labkit::Site]) -> String {
+    sites.first().map(|site| format!(", spawned at {site}")).unwrap_or_default()
 }

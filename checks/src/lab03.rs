@@ -1,0 +1,1 @@
+//! (placeholder: lab 3 helper replaces this file)
