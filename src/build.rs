@@ -16,8 +16,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// The workspace the runner was built from: where labs/ and the check crates live.
+/// `LEAKLAB_ROOT` points it at another copy (the tests use this to check altered labs
+/// without touching yours).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("LEAKLAB_ROOT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// What one build produced: an executable, or the finding that says why not.

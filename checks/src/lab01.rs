@@ -18,7 +18,7 @@ use tokio::time::Instant;
 const DEADLINE: Duration = Duration::from_millis(50);
 
 /// Each patient, and how long the lab system takes to answer (`None`: never).
-const PATIENTS: [(u32, Option<u64>); 4] = [(1, Some(10)), (2, None), (3, Some(30)), (4, None)];
+pub const PATIENTS: [(u32, Option<u64>); 4] = [(1, Some(10)), (2, None), (3, Some(30)), (4, None)];
 
 /// Runs the check in this (child) process and reports to the runner.
 pub fn serve<F, Fut>(variant: Variant, fetch_lab_result: F) -> !

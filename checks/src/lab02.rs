@@ -17,14 +17,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// One run: a registry with its own speed, and maybe a record it rejects.
-struct Run {
-    name: &'static str,
+pub struct Run {
+    pub name: &'static str,
     /// Write time of each record, in milliseconds; record ids are 1, 2, ...
-    write_ms: &'static [u64],
-    reject: Option<u32>,
+    pub write_ms: &'static [u64],
+    pub reject: Option<u32>,
 }
 
-const RUNS: [Run; 3] = [
+pub const RUNS: [Run; 3] = [
     Run { name: "fast registry", write_ms: &[12, 5, 40, 23, 31, 8, 17, 50], reject: None },
     Run { name: "slow registry", write_ms: &[4_000, 9_000, 2_500, 7_000, 6_200, 3_100], reject: None },
     Run { name: "a rejected record", write_ms: &[30, 10, 60, 20, 45], reject: Some(3) },

@@ -1,0 +1,9 @@
+//! Lab 3's real-thread check, run against the fixed copy (solutions/).
+#[allow(dead_code)]
+#[path = "../../../solutions/lab03_unsynchronised_counter.rs"]
+mod lab;
+use lab::BookingCounter as Counter;
+
+fn main() {
+    leaklab_checks::lab03::serve(labkit::Variant::Solution, Counter::new, Counter::record_booking, Counter::total);
+}

@@ -1,0 +1,106 @@
+//! Shared by the integration tests: running `cargo lab` and reading its JSON, and a
+//! scratch copy of the workspace in which a test may rewrite a lab file without
+//! touching the student's copy.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository, as the test was built from it.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The target directory the test binary lives in.
+pub fn target_dir() -> PathBuf {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_leaklab"));
+    exe.ancestors().nth(2).expect("target/<profile>/leaklab").to_path_buf()
+}
+
+/// `cargo lab <args> --json`, run on the workspace at `root`: its exit code and output.
+pub fn lab_json(root: &Path, args: &[&str]) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_leaklab"))
+        .args(args)
+        .arg("--json")
+        .env("LEAKLAB_ROOT", root)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .output()
+        .expect("run leaklab");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!("leaklab {args:?} printed no JSON ({e}):\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+/// Every finding in one run of a `--json` answer.
+pub fn findings(run: &Value) -> Vec<&Value> {
+    run["reports"].as_array().into_iter().flatten().flat_map(|r| r["findings"].as_array().into_iter().flatten()).collect()
+}
+
+/// The 1-based number of the first line of `file` that contains `needle`.
+pub fn line_of(file: &Path, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(file).expect("read lab file");
+    let index = text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle} in {file:?}"));
+    index as u64 + 1
+}
+
+/// A copy of the workspace (sources only) under the target directory, at a stable path
+/// so that its builds are cached from one test run to the next. It has its own target
+/// dir: cargo names a workspace's artifacts by their place in the workspace, so two
+/// copies sharing one would take each other's binaries for fresh.
+///
+/// There is one copy, and a test holds it (a file lock, since nextest runs each test in
+/// a process of its own) from `Scratch::lock` until the `Scratch` is dropped.
+pub struct Scratch {
+    pub root: PathBuf,
+    _held: std::fs::File,
+}
+
+impl Scratch {
+    pub fn lock() -> Scratch {
+        let root = target_dir().join("scratch");
+        std::fs::create_dir_all(&root).expect("create scratch dir");
+        let held = std::fs::File::create(root.join(".lock")).expect("create lock file");
+        held.lock().expect("lock the scratch copy");
+        let repo = repo();
+        for entry in
+            ["Cargo.toml", "Cargo.lock", ".cargo", "src", "labkit", "checks", "shim", "models", "labs", "solutions", "tests/originals"]
+        {
+            copy_tree(&repo.join(entry), &root.join(entry));
+        }
+        Scratch { root, _held: held }
+    }
+
+    /// Replaces the scratch copy's `labs/<file>` with `source`. Always writes, so the
+    /// file is newer than any binary built from an earlier case.
+    pub fn write_lab(&self, file: &str, source: &str) {
+        std::fs::write(self.root.join("labs").join(file), source).expect("write lab file");
+    }
+
+    /// `cargo lab check <lab> --json` on the scratch copy.
+    pub fn check(&self, lab: u32) -> (i32, Value) {
+        lab_json(&self.root, &["check", &lab.to_string()])
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        for entry in std::fs::read_dir(from).expect("read dir") {
+            let entry = entry.expect("dir entry");
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        write_if_changed(to, &std::fs::read(from).expect("read source file"));
+    }
+}
+
+/// Writes only when the content differs, so cargo does not rebuild what did not change.
+fn write_if_changed(path: &Path, bytes: &[u8]) {
+    if std::fs::read(path).ok().as_deref() != Some(bytes) {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("create dir");
+        std::fs::write(path, bytes).expect("write file");
+    }
+}
