@@ -120,10 +120,16 @@ fn watchdog(meta: Meta, path: &Path, nonce: &str) {
 /// mismatched report becomes a `crashed` finding, and a child that outlives
 /// `wall_limit` is killed and reported as a `hang`.
 pub fn run_check(exe: &Path, meta: Meta, wall_limit: Duration) -> Report {
+    run_check_command(Command::new(exe), meta, wall_limit)
+}
+
+/// [`run_check`] for a command with its own arguments or environment.
+pub fn run_check_command(mut command: Command, meta: Meta, wall_limit: Duration) -> Report {
     let nonce = fresh_nonce();
     let path = std::env::temp_dir().join(format!("leaklab-{}-{nonce}.json", std::process::id()));
     let mut report = Report::new(meta.lab, meta.variant, meta.check);
-    let mut child = match Command::new(exe)
+    let exe = PathBuf::from(command.get_program());
+    let mut child = match command
         .env(REPORT_ENV, &path)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
