@@ -9,7 +9,10 @@ use leaklab_checks::clinic::{PatientRecord, RecordStore, SyncError};
 
 /// Copies today's patient records to the regional registry, one worker per record.
 /// Returns how many records were synced.
-pub async fn sync_patient_records(store: RecordStore, records: Vec<PatientRecord>) -> Result<usize, SyncError> {
+pub async fn sync_patient_records(
+    store: RecordStore,
+    records: Vec<PatientRecord>,
+) -> Result<usize, SyncError> {
     let count = records.len();
     for record in records {
         let store = store.clone();

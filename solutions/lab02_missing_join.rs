@@ -10,7 +10,10 @@ use tokio::task::JoinSet;
 
 /// Copies today's patient records to the regional registry, one worker per record.
 /// Returns how many records were synced, or the first write that failed.
-pub async fn sync_patient_records(store: RecordStore, records: Vec<PatientRecord>) -> Result<usize, SyncError> {
+pub async fn sync_patient_records(
+    store: RecordStore,
+    records: Vec<PatientRecord>,
+) -> Result<usize, SyncError> {
     // Every worker belongs to this set, so none can be forgotten.
     let mut workers = JoinSet::new();
     for record in records {

@@ -4,22 +4,24 @@
 //! cargo call builds the binaries a command needs with `--keep-going`: a lab that does
 //! not compile costs only its own binaries, and its compiler errors become a finding.
 
-use leaklab_checks::Check;
 use labkit::{Finding, Kind, Site};
+use leaklab_checks::Check;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The workspace the runner was built from: where labs/ and the check crates live.
 /// `LEAKLAB_ROOT` points it at another copy (the tests use this to check altered labs
 /// without touching yours).
 pub fn workspace_root() -> PathBuf {
-    std::env::var_os("LEAKLAB_ROOT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+    std::env::var_os("LEAKLAB_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// What one build produced: an executable, or the finding that says why not.
@@ -31,7 +33,8 @@ pub fn build(check: Check, bins: &[String]) -> Built {
     let root = workspace_root();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root).args(["build", "--keep-going", "--message-format=json"]);
+    cmd.current_dir(&root)
+        .args(["build", "--keep-going", "--message-format=json"]);
     match check {
         Check::Scenario => {
             cmd.args(["--package", "leaklab-checks"]);
@@ -39,14 +42,18 @@ pub fn build(check: Check, bins: &[String]) -> Built {
         Check::Loom => {
             // loom replaces std::sync through the shim; it needs its own cfg, target dir
             // and, to explore schedules quickly, release mode.
-            cmd.args(["--package", "leaklab-models", "--release", "--target-dir"]).arg(root.join("target/loom"));
-            cmd.env("RUSTFLAGS", "--cfg loom --cfg tokio_unstable").env_remove("CARGO_ENCODED_RUSTFLAGS");
+            cmd.args(["--package", "leaklab-models", "--release", "--target-dir"])
+                .arg(root.join("target/loom"));
+            cmd.env("RUSTFLAGS", "--cfg loom --cfg tokio_unstable")
+                .env_remove("CARGO_ENCODED_RUSTFLAGS");
         }
     }
     for bin in bins {
         cmd.args(["--bin", bin]);
     }
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
 
     let mut child = match cmd.spawn() {
         Ok(child) => child,
@@ -63,8 +70,13 @@ pub fn build(check: Check, bins: &[String]) -> Built {
     });
     let mut built: Built = HashMap::new();
     let mut errors: HashMap<String, (Vec<String>, Option<Site>)> = HashMap::new();
-    for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines().map_while(Result::ok) {
-        let Ok(msg) = serde_json::from_str::<Value>(&line) else { continue };
+    for line in BufReader::new(child.stdout.take().expect("piped stdout"))
+        .lines()
+        .map_while(Result::ok)
+    {
+        let Ok(msg) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
         let target = msg["target"]["name"].as_str().unwrap_or_default().to_owned();
         if !bins.contains(&target) {
             continue;
@@ -77,7 +89,9 @@ pub fn build(check: Check, bins: &[String]) -> Built {
             }
             Some("compiler-message") if msg["message"]["level"] == "error" => {
                 let entry = errors.entry(target).or_default();
-                entry.0.push(msg["message"]["rendered"].as_str().unwrap_or_default().to_owned());
+                entry
+                    .0
+                    .push(msg["message"]["rendered"].as_str().unwrap_or_default().to_owned());
                 entry.1 = entry.1.take().or_else(|| primary_site(&msg["message"]));
             }
             _ => {}
@@ -97,8 +111,11 @@ pub fn build(check: Check, bins: &[String]) -> Built {
                     .with_sites(site.into_iter().collect())
                     .with_detail(rendered.join("\n"))
             }
-            None => Finding::new(Kind::CompileError, format!("cargo could not build {bin} ({status:?})"))
-                .with_detail(cargo_err.clone()),
+            None => Finding::new(
+                Kind::CompileError,
+                format!("cargo could not build {bin} ({status:?})"),
+            )
+            .with_detail(cargo_err.clone()),
         };
         built.insert(bin.clone(), Err(finding));
     }
@@ -106,14 +123,24 @@ pub fn build(check: Check, bins: &[String]) -> Built {
 }
 
 fn fail_all(bins: &[String], why: String) -> Built {
-    bins.iter().map(|b| (b.clone(), Err(Finding::new(Kind::CompileError, why.clone())))).collect()
+    bins.iter()
+        .map(|b| (b.clone(), Err(Finding::new(Kind::CompileError, why.clone()))))
+        .collect()
 }
 
 /// The first error's primary span, as a site in the workspace.
 fn primary_site(message: &Value) -> Option<Site> {
-    let span = message["spans"].as_array()?.iter().find(|s| s["is_primary"] == true)?;
+    let span = message["spans"]
+        .as_array()?
+        .iter()
+        .find(|s| s["is_primary"] == true)?;
     let file = labkit::detector::normalize(span["file_name"].as_str()?);
-    Some(Site { file, line: span["line_start"].as_u64()? as u32, count: 1, stack: None })
+    Some(Site {
+        file,
+        line: span["line_start"].as_u64()? as u32,
+        count: 1,
+        stack: None,
+    })
 }
 
 /// Cargo is quiet when nothing needs building. When a build does take a while (the
@@ -138,5 +165,8 @@ pub fn bin_name(number: u32, variant: labkit::Variant) -> String {
 
 /// Shortens `path` to be relative to the workspace when it is inside it.
 pub fn relative(path: &Path) -> String {
-    path.strip_prefix(workspace_root()).unwrap_or(path).display().to_string()
+    path.strip_prefix(workspace_root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }

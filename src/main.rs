@@ -70,8 +70,14 @@ enum Command {
 
 fn parse_lab(text: &str) -> Result<&'static Lab, String> {
     let numbers: Vec<String> = LABS.iter().map(|lab| lab.number.to_string()).collect();
-    let choices = format!("choose one of {} (`cargo lab list` shows them)", numbers.join(", "));
-    let number: u32 = text.trim().parse().map_err(|_| format!("'{text}' is not a lab number; {choices}"))?;
+    let choices = format!(
+        "choose one of {} (`cargo lab list` shows them)",
+        numbers.join(", ")
+    );
+    let number: u32 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a lab number; {choices}"))?;
     leaklab_checks::registry::lab(number).ok_or_else(|| format!("there is no lab {number}; {choices}"))
 }
 
@@ -82,19 +88,30 @@ fn main() -> ExitCode {
             let runs = run_lab(lab, &[Variant::Student]);
             let run = &runs.runs[0];
             print(cli.json, &runs, || render::verdict(lab, run));
-            if run.passed { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if run.passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         (Some(Command::Exhibit { lab }), _) => {
             let runs = run_lab(lab, &[Variant::Original, Variant::Solution]);
             print(cli.json, &runs, || render::side_by_side(lab, &runs));
             let proven = !runs.runs[0].passed && runs.runs[1].passed;
-            if proven { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if proven {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         (Some(Command::Hint { lab, number }), _) => hint(lab, number),
         (Some(Command::Reset { lab }), _) => reset(lab),
         (Some(Command::List), _) | (None, None) => {
             if cli.json {
-                println!("{}", serde_json::to_string_pretty(&list_json()).expect("the registry serialises"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list_json()).expect("the registry serialises")
+                );
             } else {
                 print!("{}", render::list(LABS));
             }
@@ -115,7 +132,10 @@ fn main() -> ExitCode {
 
 fn print(json: bool, runs: &LabRuns, text: impl FnOnce() -> String) {
     if json {
-        println!("{}", serde_json::to_string_pretty(runs).expect("reports serialise"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(runs).expect("reports serialise")
+        );
     } else {
         print!("{}", text());
     }
@@ -141,10 +161,19 @@ fn list_json() -> serde_json::Value {
 
 fn hint(lab: &Lab, number: u32) -> ExitCode {
     let Some(text) = lab.hints.get(number as usize - 1) else {
-        eprintln!("lab {} has {} hints; ask for 1 to {}", lab.number, lab.hints.len(), lab.hints.len());
+        eprintln!(
+            "lab {} has {} hints; ask for 1 to {}",
+            lab.number,
+            lab.hints.len(),
+            lab.hints.len()
+        );
         return ExitCode::from(2);
     };
-    println!("Lab {} · hint {number} of {}: {text}", lab.number, lab.hints.len());
+    println!(
+        "Lab {} · hint {number} of {}: {text}",
+        lab.number,
+        lab.hints.len()
+    );
     if (number as usize) < lab.hints.len() {
         println!("(next: cargo lab hint {} {})", lab.number, number + 1);
     }
@@ -154,10 +183,20 @@ fn hint(lab: &Lab, number: u32) -> ExitCode {
 fn reset(lab: &Lab) -> ExitCode {
     let root = build::workspace_root();
     let (original, yours) = (root.join(lab.original_path()), root.join(lab.student_path()));
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let backup = root.join("target/leaklab-backups").join(format!("{}.{stamp}", lab.file));
-    let saved = std::fs::create_dir_all(backup.parent().expect("a backup has a folder"))
-        .and_then(|()| if yours.exists() { std::fs::copy(&yours, &backup).map(|_| ()) } else { Ok(()) });
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let backup = root
+        .join("target/leaklab-backups")
+        .join(format!("{}.{stamp}", lab.file));
+    let saved = std::fs::create_dir_all(backup.parent().expect("a backup has a folder")).and_then(|()| {
+        if yours.exists() {
+            std::fs::copy(&yours, &backup).map(|_| ())
+        } else {
+            Ok(())
+        }
+    });
     if let Err(e) = saved {
         eprintln!("could not back up {}: {e}; nothing was changed", yours.display());
         return ExitCode::from(2);
@@ -166,6 +205,10 @@ fn reset(lab: &Lab) -> ExitCode {
         eprintln!("could not restore {}: {e}", yours.display());
         return ExitCode::from(2);
     }
-    println!("{} is back to the original; your copy is saved as {}", lab.student_path(), build::relative(&backup));
+    println!(
+        "{} is back to the original; your copy is saved as {}",
+        lab.student_path(),
+        build::relative(&backup)
+    );
     ExitCode::SUCCESS
 }

@@ -8,7 +8,10 @@ const WIDTH: usize = 100;
 
 /// The lab's heading: number, title, the one-line bug, and the Go pitfall it comes from.
 pub fn heading(lab: &Lab) -> String {
-    format!("Lab {} · {}\n{}\nGo: {}\n", lab.number, lab.title, lab.summary, lab.go)
+    format!(
+        "Lab {} · {}\n{}\nGo: {}\n",
+        lab.number, lab.title, lab.summary, lab.go
+    )
 }
 
 /// `cargo lab N`: the broken and the fixed copy side by side, then where the leaked
@@ -56,7 +59,9 @@ fn column(run: &Run, width: usize) -> Vec<String> {
     if run.passed {
         lines.push("✓ clean".to_owned());
         let measured = run.reports.iter().flat_map(|r| r.measured.iter());
-        let numbers: Vec<String> = measured.map(|(name, value)| format!("{}: {value}", name.replace('_', " "))).collect();
+        let numbers: Vec<String> = measured
+            .map(|(name, value)| format!("{}: {value}", name.replace('_', " ")))
+            .collect();
         lines.extend(wrap(&numbers.join(", "), width, "  "));
     }
     for finding in run.reports.iter().flat_map(|r| &r.findings) {
@@ -73,7 +78,12 @@ fn details(run: &Run) -> String {
         for finding in &report.findings {
             let block = finding_detail(finding);
             if !block.is_empty() {
-                out.push_str(&format!("\n{} ({}), {}:\n{block}", label(run), report.check, finding.kind));
+                out.push_str(&format!(
+                    "\n{} ({}), {}:\n{block}",
+                    label(run),
+                    report.check,
+                    finding.kind
+                ));
             }
         }
     }
@@ -85,7 +95,10 @@ fn finding_detail(finding: &Finding) -> String {
     for site in &finding.sites {
         let Some(stack) = &site.stack else { continue };
         let tasks = if site.count == 1 { "task" } else { "tasks" };
-        out.push_str(&format!("  {} {tasks} spawned at {site}, each parked here:\n", site.count));
+        out.push_str(&format!(
+            "  {} {tasks} spawned at {site}, each parked here:\n",
+            site.count
+        ));
         for line in trim_stack(stack) {
             out.push_str(&format!("    {line}\n"));
         }
@@ -105,7 +118,11 @@ fn trim_stack(stack: &str) -> Vec<&str> {
     for line in stack.lines() {
         lines.push(line);
         let path = line.rsplit(" at ").next().unwrap_or_default();
-        if !(path.starts_with("labs/") || path.starts_with("solutions/") || path.starts_with("tests/") || path.starts_with("checks/")) {
+        if !(path.starts_with("labs/")
+            || path.starts_with("solutions/")
+            || path.starts_with("tests/")
+            || path.starts_with("checks/"))
+        {
             break;
         }
     }
@@ -120,7 +137,11 @@ pub fn verdict(lab: &Lab, run: &Run) -> String {
         let measured: Vec<String> = run
             .reports
             .iter()
-            .flat_map(|r| r.measured.iter().map(move |(k, v)| format!("{} {}: {v}", r.check, k.replace('_', " "))))
+            .flat_map(|r| {
+                r.measured
+                    .iter()
+                    .map(move |(k, v)| format!("{} {}: {v}", r.check, k.replace('_', " ")))
+            })
             .collect();
         if !measured.is_empty() {
             out.push_str(&format!(" ({})", measured.join(", ")));
@@ -141,13 +162,20 @@ pub fn verdict(lab: &Lab, run: &Run) -> String {
     }
     out.push_str(&notes(&run.reports));
     if let Some(hint) = lab.hints.first() {
-        out.push_str(&format!("Hint: {hint}\n(more: cargo lab hint {} 2)\n", lab.number));
+        out.push_str(&format!(
+            "Hint: {hint}\n(more: cargo lab hint {} 2)\n",
+            lab.number
+        ));
     }
     out
 }
 
 fn notes(reports: &[Report]) -> String {
-    reports.iter().flat_map(|r| &r.notes).map(|n| format!("note: {n}\n")).collect()
+    reports
+        .iter()
+        .flat_map(|r| &r.notes)
+        .map(|n| format!("note: {n}\n"))
+        .collect()
 }
 
 /// Greedy word wrap, each line prefixed with `indent`.
@@ -174,7 +202,10 @@ fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
 pub fn list(labs: &[Lab]) -> String {
     let mut out = String::from("leaklab: find and fix task leaks and data races in async Rust\n\n");
     for lab in labs {
-        out.push_str(&format!("  {:>2}  {:<28} {}\n", lab.number, lab.title, lab.summary));
+        out.push_str(&format!(
+            "  {:>2}  {:<28} {}\n",
+            lab.number, lab.title, lab.summary
+        ));
     }
     out.push_str(
         "\nRun a lab:        cargo lab 1        (the broken and the fixed copy, side by side)\n\

@@ -5,9 +5,9 @@
 //! (`labkit::child::run_check`), the copies in parallel.
 
 use crate::build::{bin_name, build};
-use leaklab_checks::{Check, Lab};
 use labkit::child::{Meta, run_check};
 use labkit::{Report, Variant};
+use leaklab_checks::{Check, Lab};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -59,7 +59,11 @@ pub fn run_lab(lab: &'static Lab, variants: &[Variant]) -> LabRuns {
                 .iter()
                 .zip(&bins)
                 .map(|(&variant, bin)| {
-                    let meta = Meta { lab: lab.number, variant, check: check.name() };
+                    let meta = Meta {
+                        lab: lab.number,
+                        variant,
+                        check: check.name(),
+                    };
                     let exe = built.get(bin).cloned();
                     scope.spawn(move || match exe {
                         Some(Ok(exe)) => run_check(&exe, meta, wall_limit(check)),
@@ -87,5 +91,10 @@ pub fn run_lab(lab: &'static Lab, variants: &[Variant]) -> LabRuns {
             reports,
         })
         .collect();
-    LabRuns { lab: lab.number, slug: lab.slug, title: lab.title, runs }
+    LabRuns {
+        lab: lab.number,
+        slug: lab.slug,
+        title: lab.title,
+        runs,
+    }
 }

@@ -23,6 +23,9 @@ fn exiting_printing_pass_or_panicking_fails_the_check() {
         assert_eq!(run["passed"], false, "{cheat}");
         let finding = findings(run).into_iter().find(|f| f["kind"] == "crashed");
         let finding = finding.unwrap_or_else(|| panic!("{cheat}: no crashed finding: {run:#}"));
-        assert!(finding["message"].as_str().unwrap().contains(says), "{cheat}: {finding:#}");
+        assert!(
+            finding["message"].as_str().unwrap().contains(says),
+            "{cheat}: {finding:#}"
+        );
     }
 }

@@ -11,16 +11,24 @@ use common::{Scratch, findings, repo};
 fn try_fixes(lab: u32, lab_file: &str, cases: &[(&str, Option<&str>)]) {
     let scratch = Scratch::lock();
     for (fixture, expected) in cases {
-        let source = std::fs::read_to_string(repo().join("tests/wrong_fixes").join(fixture)).expect("read fixture");
+        let source =
+            std::fs::read_to_string(repo().join("tests/wrong_fixes").join(fixture)).expect("read fixture");
         scratch.write_lab(lab_file, &source);
         let (code, json) = scratch.check(lab);
         let run = &json["runs"][0];
         match expected {
             Some(kind) => {
                 assert_eq!(code, 1, "{fixture} must fail: {run:#}");
-                assert!(findings(run).iter().any(|f| f["kind"] == *kind), "{fixture}: expected {kind}: {run:#}");
+                assert!(
+                    findings(run).iter().any(|f| f["kind"] == *kind),
+                    "{fixture}: expected {kind}: {run:#}"
+                );
             }
-            None => assert_eq!((code, &run["passed"]), (0, &true.into()), "{fixture} must pass: {run:#}"),
+            None => assert_eq!(
+                (code, &run["passed"]),
+                (0, &true.into()),
+                "{fixture} must pass: {run:#}"
+            ),
         }
     }
 }

@@ -22,7 +22,10 @@ pub struct LabSystem {
 impl LabSystem {
     /// A lab system that answers each patient's lookup after the given time, or never.
     pub fn new(answer_after: impl IntoIterator<Item = (u32, Option<Duration>)>) -> Self {
-        LabSystem { answer_after: Arc::new(answer_after.into_iter().collect()), never_answered: Arc::default() }
+        LabSystem {
+            answer_after: Arc::new(answer_after.into_iter().collect()),
+            never_answered: Arc::default(),
+        }
     }
 
     /// The patient's latest result. May take a long time, or never finish.
@@ -34,7 +37,10 @@ impl LabSystem {
             }
             None => {
                 let (reply, answer) = oneshot::channel();
-                self.never_answered.lock().unwrap_or_else(|e| e.into_inner()).push(reply);
+                self.never_answered
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(reply);
                 answer.await.unwrap_or_default()
             }
         }
@@ -90,7 +96,10 @@ impl RecordStore {
         if self.rejects.contains(&record.id) {
             return Err(SyncError { record: record.id });
         }
-        self.written.lock().unwrap_or_else(|e| e.into_inner()).insert(record.id, tokio::time::Instant::now());
+        self.written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(record.id, tokio::time::Instant::now());
         Ok(())
     }
 

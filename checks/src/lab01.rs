@@ -26,7 +26,14 @@ where
     F: Fn(LabSystem, u32) -> Fut,
     Fut: Future<Output = Option<String>>,
 {
-    serve_child(Meta { lab: 1, variant, check: "scenario" }, || check(variant, fetch_lab_result))
+    serve_child(
+        Meta {
+            lab: 1,
+            variant,
+            check: "scenario",
+        },
+        || check(variant, fetch_lab_result),
+    )
 }
 
 /// One run of the scenario against one copy of the lab.
@@ -48,9 +55,15 @@ where
 
     let mut report = Report::new(1, variant, "scenario");
     report.measured.insert("requests".into(), PATIENTS.len() as u64);
-    report.measured.insert("tasks_spawned".into(), outcome.tasks.len() as u64);
-    report.measured.insert("alive_tasks".into(), outcome.leaks.len() as u64);
-    report.findings.extend(outcome.leak_finding("after their requests returned"));
+    report
+        .measured
+        .insert("tasks_spawned".into(), outcome.tasks.len() as u64);
+    report
+        .measured
+        .insert("alive_tasks".into(), outcome.leaks.len() as u64);
+    report
+        .findings
+        .extend(outcome.leak_finding("after their requests returned"));
     for (patient, answer_after, answer, took) in &outcome.output {
         let quick = answer_after.is_some_and(|ms| Duration::from_millis(ms) < DEADLINE);
         if quick && answer.is_none() {
@@ -62,7 +75,9 @@ where
                     answer_after.unwrap_or_default()
                 ),
             );
-            report.findings.push(finding.measure("patient", u64::from(*patient)));
+            report
+                .findings
+                .push(finding.measure("patient", u64::from(*patient)));
         }
         if *took > DEADLINE {
             let finding = Finding::new(
@@ -73,7 +88,9 @@ where
                     DEADLINE.as_millis()
                 ),
             );
-            report.findings.push(finding.measure("took_ms", took.as_millis() as u64));
+            report
+                .findings
+                .push(finding.measure("took_ms", took.as_millis() as u64));
         }
     }
     report.notes = outcome.notes();

@@ -25,9 +25,21 @@ pub struct Run {
 }
 
 pub const RUNS: [Run; 3] = [
-    Run { name: "fast registry", write_ms: &[12, 5, 40, 23, 31, 8, 17, 50], reject: None },
-    Run { name: "slow registry", write_ms: &[4_000, 9_000, 2_500, 7_000, 6_200, 3_100], reject: None },
-    Run { name: "a rejected record", write_ms: &[30, 10, 60, 20, 45], reject: Some(3) },
+    Run {
+        name: "fast registry",
+        write_ms: &[12, 5, 40, 23, 31, 8, 17, 50],
+        reject: None,
+    },
+    Run {
+        name: "slow registry",
+        write_ms: &[4_000, 9_000, 2_500, 7_000, 6_200, 3_100],
+        reject: None,
+    },
+    Run {
+        name: "a rejected record",
+        write_ms: &[30, 10, 60, 20, 45],
+        reject: Some(3),
+    },
 ];
 
 /// How long the function may take after the last record is written (virtual time is
@@ -40,7 +52,14 @@ where
     F: Fn(RecordStore, Vec<PatientRecord>) -> Fut,
     Fut: Future<Output = Result<usize, E>>,
 {
-    serve_child(Meta { lab: 2, variant, check: "scenario" }, || check(variant, sync_patient_records))
+    serve_child(
+        Meta {
+            lab: 2,
+            variant,
+            check: "scenario",
+        },
+        || check(variant, sync_patient_records),
+    )
 }
 
 /// What one run saw at the instant the function returned.
@@ -63,7 +82,10 @@ where
     let (mut total, mut lost_total) = (0, 0);
     for run in &RUNS {
         let ids = 1..=run.write_ms.len() as u32;
-        let write_time = ids.clone().zip(run.write_ms.iter().map(|&ms| Duration::from_millis(ms))).collect();
+        let write_time = ids
+            .clone()
+            .zip(run.write_ms.iter().map(|&ms| Duration::from_millis(ms)))
+            .collect();
         let store = RecordStore::new(write_time, run.reject.into_iter().collect());
         let records: Vec<PatientRecord> = ids.clone().map(|id| PatientRecord { id }).collect();
         let outcome = Detector::new().without_stacks().run(|| async {
@@ -71,13 +93,26 @@ where
             let result = sync_patient_records(store.clone(), records).await.map_err(|_| ());
             // This is the moment `main` returns: look before anything else runs.
             let running = alive_now();
-            let written = store.written().into_iter().map(|(id, at)| (id, at - started)).collect();
+            let written = store
+                .written()
+                .into_iter()
+                .map(|(id, at)| (id, at - started))
+                .collect();
             let last_write = store.last_finished().map(|at| at - started).unwrap_or_default();
-            Seen { result, took: started.elapsed(), running, written, last_write }
+            Seen {
+                result,
+                took: started.elapsed(),
+                running,
+                written,
+                last_write,
+            }
         });
         let seen = outcome.output;
         let expected: HashSet<u32> = ids.filter(|id| Some(*id) != run.reject).collect();
-        let lost = expected.iter().filter(|id| !seen.written.contains_key(id)).count();
+        let lost = expected
+            .iter()
+            .filter(|id| !seen.written.contains_key(id))
+            .count();
         total += expected.len();
         lost_total += lost;
         report.findings.extend(judge(run, &seen, expected.len(), lost));
@@ -105,14 +140,20 @@ fn judge(run: &Run, seen: &Seen, expected: usize, lost: usize) -> Vec<Finding> {
             .measure("tasks_running", running as u64);
         findings.push(finding.with_sites(sites));
     } else if running > 0 {
-        let message = format!("{name}: {running} tasks were still running when sync returned{}", spawned_at(&sites));
+        let message = format!(
+            "{name}: {running} tasks were still running when sync returned{}",
+            spawned_at(&sites)
+        );
         let finding = Finding::new(Kind::LeakedTask, message).measure("tasks_running", running as u64);
         findings.push(finding.with_sites(sites));
     }
     match (run.reject, &seen.result) {
         (Some(id), Ok(n)) => findings.push(
-            Finding::new(Kind::LostWork, format!("{name}: record {id} was rejected, but sync returned Ok({n})"))
-                .measure("rejected_record", u64::from(id)),
+            Finding::new(
+                Kind::LostWork,
+                format!("{name}: record {id} was rejected, but sync returned Ok({n})"),
+            )
+            .measure("rejected_record", u64::from(id)),
         ),
         (None, Err(())) => findings.push(Finding::new(
             Kind::LostWork,
@@ -141,5 +182,8 @@ fn judge(run: &Run, seen: &Seen, expected: usize, lost: usize) -> Vec<Finding> {
 }
 
 fn spawned_at(sites: &[labkit::Site]) -> String {
-    sites.first().map(|site| format!(", spawned at {site}")).unwrap_or_default()
+    sites
+        .first()
+        .map(|site| format!(", spawned at {site}"))
+        .unwrap_or_default()
 }

@@ -45,7 +45,10 @@ pub struct Meta {
 pub fn serve(meta: Meta, check: impl FnOnce() -> Report) -> ! {
     let Some(path) = std::env::var_os(REPORT_ENV).map(PathBuf::from) else {
         let report = run_caught(meta, check);
-        println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("a report serialises")
+        );
         std::process::exit(0);
     };
     // Read the nonce before any lab code runs; the parent closes stdin after it.
@@ -90,7 +93,10 @@ fn run_caught(meta: Meta, check: impl FnOnce() -> Report) -> Report {
 }
 
 fn write_signed(path: &Path, nonce: &str, report: Report) {
-    let signed = Signed { nonce: nonce.to_owned(), report };
+    let signed = Signed {
+        nonce: nonce.to_owned(),
+        report,
+    };
     let tmp = path.with_extension("partial");
     let json = serde_json::to_vec(&signed).expect("a report serialises");
     if std::fs::write(&tmp, json).is_ok() {
@@ -138,7 +144,10 @@ pub fn run_check_command(mut command: Command, meta: Meta, wall_limit: Duration)
     {
         Ok(child) => child,
         Err(e) => {
-            report.findings.push(Finding::new(Kind::Crashed, format!("could not start {}: {e}", exe.display())));
+            report.findings.push(Finding::new(
+                Kind::Crashed,
+                format!("could not start {}: {e}", exe.display()),
+            ));
             return report;
         }
     };
@@ -161,12 +170,21 @@ pub fn run_check_command(mut command: Command, meta: Meta, wall_limit: Duration)
             }
         }
     };
-    let (_out, err) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
-    let signed = std::fs::read(&path).ok().and_then(|bytes| serde_json::from_slice::<Signed>(&bytes).ok());
+    let (_out, err) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    let signed = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Signed>(&bytes).ok());
     let _ = std::fs::remove_file(&path);
 
     match (status, signed) {
-        (_, Some(signed)) if signed.nonce == nonce && signed.report.lab == meta.lab && signed.report.variant == meta.variant => {
+        (_, Some(signed))
+            if signed.nonce == nonce
+                && signed.report.lab == meta.lab
+                && signed.report.variant == meta.variant =>
+        {
             signed.report
         }
         (None, _) => {

@@ -70,7 +70,10 @@ impl<T> Outcome<T> {
             return None;
         }
         let sites = self.sites();
-        let mut message = format!("{count} {} still alive {what}", if count == 1 { "task" } else { "tasks" });
+        let mut message = format!(
+            "{count} {} still alive {what}",
+            if count == 1 { "task" } else { "tasks" }
+        );
         if let Some(site) = sites.first() {
             message.push_str(&format!(", spawned at {site}"));
             if sites.len() > 1 {
@@ -79,7 +82,11 @@ impl<T> Outcome<T> {
         } else if !self.locations {
             message.push_str(" (spawn locations need --cfg tokio_unstable)");
         }
-        Some(Finding::new(Kind::LeakedTask, message).measure("alive_tasks", count as u64).with_sites(sites))
+        Some(
+            Finding::new(Kind::LeakedTask, message)
+                .measure("alive_tasks", count as u64)
+                .with_sites(sites),
+        )
     }
 
     /// Notes worth showing next to any finding (what could not be measured, and why).
@@ -113,12 +120,21 @@ impl Default for Detector {
 impl Detector {
     /// A paused current-thread runtime with a one-second settle window.
     pub fn new() -> Self {
-        Detector { flavor: Flavor::CurrentThread, settle: Duration::from_secs(1), ignore: Vec::new(), stacks: true }
+        Detector {
+            flavor: Flavor::CurrentThread,
+            settle: Duration::from_secs(1),
+            ignore: Vec::new(),
+            stacks: true,
+        }
     }
 
     /// A multi-thread runtime on the real clock, settling for 100 ms of real time.
     pub fn multi_thread(workers: usize) -> Self {
-        Detector { flavor: Flavor::MultiThread { workers }, settle: Duration::from_millis(100), ..Detector::new() }
+        Detector {
+            flavor: Flavor::MultiThread { workers },
+            settle: Duration::from_millis(100),
+            ..Detector::new()
+        }
     }
 
     /// How long the runtime may settle after the scenario returns. A task that ends
@@ -162,7 +178,11 @@ impl Detector {
             }
             let handle = tokio::runtime::Handle::current();
             let alive = handle.metrics().num_alive_tasks();
-            let stacks = if want_stacks && alive > 0 { dump(&handle).await } else { Ok(HashMap::new()) };
+            let stacks = if want_stacks && alive > 0 {
+                dump(&handle).await
+            } else {
+                Ok(HashMap::new())
+            };
             (output, alive, stacks)
         });
         tracker.stop();
@@ -183,7 +203,14 @@ impl Detector {
         // Shutting down in the background never waits for a task that does not yield.
         runtime.shutdown_background();
         *lock(&ACTIVE) = None;
-        Outcome { output, leaks, tasks, alive, locations: cfg!(tokio_unstable), stack_note }
+        Outcome {
+            output,
+            leaks,
+            tasks,
+            alive,
+            locations: cfg!(tokio_unstable),
+            stack_note,
+        }
     }
 
     /// Runs `scenario` and panics with the list of leaked tasks if any is alive after
@@ -280,7 +307,11 @@ fn id_of(id: tokio::task::Id) -> u64 {
 
 /// Each leaked task's await chain, keyed by task id. Time-boxed: a dump waits for
 /// every task to yield once, which a stuck task never does.
-#[cfg(all(tokio_unstable, target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(all(
+    tokio_unstable,
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 async fn dump(handle: &tokio::runtime::Handle) -> Result<HashMap<u64, String>, &'static str> {
     match tokio::time::timeout(Duration::from_secs(1), handle.dump()).await {
         Ok(dump) => Ok(dump
@@ -294,7 +325,11 @@ async fn dump(handle: &tokio::runtime::Handle) -> Result<HashMap<u64, String>, &
     }
 }
 
-#[cfg(not(all(tokio_unstable, target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+#[cfg(not(all(
+    tokio_unstable,
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
 async fn dump(_handle: &tokio::runtime::Handle) -> Result<HashMap<u64, String>, &'static str> {
     Err("stacks are unavailable: task dumps need Linux (x86_64 or aarch64) and --cfg tokio_unstable")
 }
@@ -334,7 +369,10 @@ pub fn normalize(path: &str) -> String {
     }
     if let Some(i) = joined.find("/registry/src/") {
         let rest = &joined[i + "/registry/src/".len()..];
-        return rest.split_once('/').map(|(_, r)| r.to_owned()).unwrap_or_else(|| rest.to_owned());
+        return rest
+            .split_once('/')
+            .map(|(_, r)| r.to_owned())
+            .unwrap_or_else(|| rest.to_owned());
     }
     joined
 }
@@ -354,7 +392,10 @@ fn normalize_plain(path: &str) -> String {
 }
 
 fn indent(text: &str, by: &str) -> String {
-    text.lines().map(|l| format!("{by}{l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("{by}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn group_sites(tasks: &[TaskRecord]) -> Vec<Site> {
@@ -364,10 +405,15 @@ pub fn group_sites(tasks: &[TaskRecord]) -> Vec<Site> {
         by_place
             .entry((file.clone(), task.line))
             .and_modify(|s| s.count += 1)
-            .or_insert_with(|| Site { file: file.clone(), line: task.line, count: 1, stack: task.stack.clone() });
+            .or_insert_with(|| Site {
+                file: file.clone(),
+                line: task.line,
+                count: 1,
+                stack: task.stack.clone(),
+            });
     }
     let mut sites: Vec<Site> = by_place.into_values().collect();
-    sites.sort_by(|a, b| b.count.cmp(&a.count));
+    sites.sort_by_key(|s| std::cmp::Reverse(s.count));
     sites
 }
 
@@ -376,8 +422,14 @@ pub fn group_sites(tasks: &[TaskRecord]) -> Vec<Site> {
 /// For checks that must look at the instant a function returns (when `main` returns,
 /// the program ends), rather than after the settle window.
 pub fn alive_now() -> Vec<TaskRecord> {
-    let Some(tracker) = lock(&ACTIVE).clone() else { return Vec::new() };
-    tracker.records().into_iter().filter(|t| t.ended_at.is_none()).collect()
+    let Some(tracker) = lock(&ACTIVE).clone() else {
+        return Vec::new();
+    };
+    tracker
+        .records()
+        .into_iter()
+        .filter(|t| t.ended_at.is_none())
+        .collect()
 }
 
 /// The tracker of the scenario now running, for the watchdog thread.
@@ -405,10 +457,17 @@ impl Stall {
             None => "a task".to_owned(),
         };
         let (kind, how) = match self.cpu {
-            Some(cpu) if cpu.as_secs_f64() < secs / 4.0 => {
-                (Kind::Deadlock, format!("is blocked (used {} ms of CPU): a lock that is never released?", cpu.as_millis()))
-            }
-            Some(cpu) => (Kind::Spin, format!("is burning CPU ({} ms of CPU in {secs:.1} s)", cpu.as_millis())),
+            Some(cpu) if cpu.as_secs_f64() < secs / 4.0 => (
+                Kind::Deadlock,
+                format!(
+                    "is blocked (used {} ms of CPU): a lock that is never released?",
+                    cpu.as_millis()
+                ),
+            ),
+            Some(cpu) => (
+                Kind::Spin,
+                format!("is burning CPU ({} ms of CPU in {secs:.1} s)", cpu.as_millis()),
+            ),
             None => (Kind::Spin, "never returned".to_owned()),
         };
         let mut finding = Finding::new(
@@ -432,8 +491,14 @@ pub fn stalled(limit: Duration) -> Option<Stall> {
     let polls = lock(&tracker.polls);
     let (id, poll) = polls.iter().find(|(_, p)| p.started.elapsed() >= limit)?;
     let task = lock(&tracker.tasks).get(id).cloned()?;
-    let cpu = thread_cpu(poll.thread).zip(poll.cpu_at_start).map(|(now, then)| now.saturating_sub(then));
-    Some(Stall { task, stuck_for: poll.started.elapsed(), cpu })
+    let cpu = thread_cpu(poll.thread)
+        .zip(poll.cpu_at_start)
+        .map(|(now, then)| now.saturating_sub(then));
+    Some(Stall {
+        task,
+        stuck_for: poll.started.elapsed(),
+        cpu,
+    })
 }
 
 struct PollStart {
@@ -477,7 +542,15 @@ impl Tracker {
         if !self.live() {
             return;
         }
-        let record = TaskRecord { id, file, line, spawned_at: self.elapsed(), ended_at: None, polls: 0, stack: None };
+        let record = TaskRecord {
+            id,
+            file,
+            line,
+            spawned_at: self.elapsed(),
+            ended_at: None,
+            polls: 0,
+            stack: None,
+        };
         lock(&self.tasks).insert(id, record);
     }
 
@@ -496,7 +569,11 @@ impl Tracker {
             task.polls += 1;
         }
         let thread = current_thread_id();
-        let start = PollStart { started: Instant::now(), thread, cpu_at_start: thread_cpu(thread) };
+        let start = PollStart {
+            started: Instant::now(),
+            thread,
+            cpu_at_start: thread_cpu(thread),
+        };
         lock(&self.polls).insert(id, start);
     }
 

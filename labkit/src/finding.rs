@@ -84,7 +84,13 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Finding { kind, message: message.into(), measured: BTreeMap::new(), sites: Vec::new(), detail: None }
+        Finding {
+            kind,
+            message: message.into(),
+            measured: BTreeMap::new(),
+            sites: Vec::new(),
+            detail: None,
+        }
     }
 
     pub fn measure(mut self, name: &str, value: u64) -> Self {
@@ -146,7 +152,14 @@ pub struct Report {
 
 impl Report {
     pub fn new(lab: u32, variant: Variant, check: &str) -> Self {
-        Report { lab, variant, check: check.to_owned(), findings: Vec::new(), measured: BTreeMap::new(), notes: Vec::new() }
+        Report {
+            lab,
+            variant,
+            check: check.to_owned(),
+            findings: Vec::new(),
+            measured: BTreeMap::new(),
+            notes: Vec::new(),
+        }
     }
 
     pub fn passed(&self) -> bool {

@@ -26,10 +26,19 @@ fn a_leak_is_reported_where_it_was_spawned() {
     let finding = outcome.leak_finding("after the test").expect("a finding");
     assert_eq!(finding.kind, Kind::LeakedTask);
     assert_eq!(finding.measured["alive_tasks"], 1);
-    assert!(finding.message.contains(&format!("labkit/tests/detector.rs:{line}")), "{}", finding.message);
+    assert!(
+        finding
+            .message
+            .contains(&format!("labkit/tests/detector.rs:{line}")),
+        "{}",
+        finding.message
+    );
     if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
         let stack = outcome.leaks[0].stack.as_deref().expect("a task dump on linux");
-        assert!(stack.contains("oneshot"), "the dump shows what the task waits on: {stack}");
+        assert!(
+            stack.contains("oneshot"),
+            "the dump shows what the task waits on: {stack}"
+        );
     }
 }
 
@@ -38,9 +47,18 @@ fn a_task_that_ends_within_the_settle_window_is_not_a_leak() {
     let slow_task = || async {
         tokio::spawn(tokio::time::sleep(Duration::from_millis(500)));
     };
-    assert!(Detector::new().settle(Duration::from_secs(1)).run(slow_task).leaks.is_empty());
+    assert!(
+        Detector::new()
+            .settle(Duration::from_secs(1))
+            .run(slow_task)
+            .leaks
+            .is_empty()
+    );
     let early = Detector::new().settle(Duration::from_millis(100)).run(slow_task);
-    assert_eq!(early.alive, 1, "inspected before the task ended, it is still alive");
+    assert_eq!(
+        early.alive, 1,
+        "inspected before the task ended, it is still alive"
+    );
     assert!(early.leak_finding("").is_some());
 }
 
@@ -49,10 +67,14 @@ fn a_task_that_ends_within_the_settle_window_is_not_a_leak() {
 fn ignored_places_are_not_reported() {
     let outcome = Detector::new().run(|| async { leak_one() });
     let line = outcome.output.1;
-    let ignoring = Detector::new().ignore(format!("detector.rs:{line}")).run(|| async { leak_one() });
+    let ignoring = Detector::new()
+        .ignore(format!("detector.rs:{line}"))
+        .run(|| async { leak_one() });
     assert!(ignoring.leaks.is_empty());
     assert_eq!(ignoring.alive, 1, "ignored, not gone");
-    let elsewhere = Detector::new().ignore("some/other/file.rs").run(|| async { leak_one() });
+    let elsewhere = Detector::new()
+        .ignore("some/other/file.rs")
+        .run(|| async { leak_one() });
     assert_eq!(elsewhere.leaks.len(), 1);
 }
 
@@ -86,8 +108,14 @@ fn multi_thread_runtime_finds_leaks_and_forgives_finished_tasks() {
 fn without_tokio_unstable_the_count_still_works() {
     let outcome = Detector::new().run(|| async { leak_one() });
     assert_eq!(outcome.alive, 1);
-    let finding = outcome.leak_finding("after the test").expect("counted without hooks");
+    let finding = outcome
+        .leak_finding("after the test")
+        .expect("counted without hooks");
     assert_eq!(finding.measured["alive_tasks"], 1);
-    assert!(finding.message.contains("need --cfg tokio_unstable"), "{}", finding.message);
+    assert!(
+        finding.message.contains("need --cfg tokio_unstable"),
+        "{}",
+        finding.message
+    );
     assert!(outcome.notes().iter().any(|n| n.contains("tokio_unstable")));
 }

@@ -9,12 +9,18 @@ use labkit::{Detector, Kind, Report, Variant};
 use std::process::Command;
 use std::time::Duration;
 
-const META: Meta = Meta { lab: 0, variant: Variant::Solution, check: "scenario" };
+const META: Meta = Meta {
+    lab: 0,
+    variant: Variant::Solution,
+    check: "scenario",
+};
 
 /// The child's side: runs the named stuck scenario under `serve`.
 #[test]
 fn child() {
-    let Ok(role) = std::env::var("LABKIT_CHILD") else { return };
+    let Ok(role) = std::env::var("LABKIT_CHILD") else {
+        return;
+    };
     serve(META, || {
         let outcome = Detector::new().run(|| async move {
             let stuck = tokio::spawn(async move {
@@ -39,7 +45,9 @@ fn child() {
 
 fn run_child(role: &str) -> Report {
     let mut command = Command::new(std::env::current_exe().expect("the test binary"));
-    command.args(["--exact", "child", "--nocapture", "--test-threads=1"]).env("LABKIT_CHILD", role);
+    command
+        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+        .env("LABKIT_CHILD", role);
     run_check_command(command, META, Duration::from_secs(30))
 }
 

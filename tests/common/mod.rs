@@ -16,7 +16,10 @@ pub fn repo() -> PathBuf {
 /// The target directory the test binary lives in.
 pub fn target_dir() -> PathBuf {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_leaklab"));
-    exe.ancestors().nth(2).expect("target/<profile>/leaklab").to_path_buf()
+    exe.ancestors()
+        .nth(2)
+        .expect("target/<profile>/leaklab")
+        .to_path_buf()
 }
 
 /// `cargo lab <args> --json`, run on the workspace at `root`: its exit code and output.
@@ -30,20 +33,31 @@ pub fn lab_json(root: &Path, args: &[&str]) -> (i32, Value) {
         .expect("run leaklab");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!("leaklab {args:?} printed no JSON ({e}):\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "leaklab {args:?} printed no JSON ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     (out.status.code().unwrap_or(-1), json)
 }
 
 /// Every finding in one run of a `--json` answer.
 pub fn findings(run: &Value) -> Vec<&Value> {
-    run["reports"].as_array().into_iter().flatten().flat_map(|r| r["findings"].as_array().into_iter().flatten()).collect()
+    run["reports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["findings"].as_array().into_iter().flatten())
+        .collect()
 }
 
 /// The 1-based number of the first line of `file` that contains `needle`.
 pub fn line_of(file: &Path, needle: &str) -> u64 {
     let text = std::fs::read_to_string(file).expect("read lab file");
-    let index = text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle} in {file:?}"));
+    let index = text
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} in {file:?}"));
     index as u64 + 1
 }
 
@@ -66,9 +80,19 @@ impl Scratch {
         let held = std::fs::File::create(root.join(".lock")).expect("create lock file");
         held.lock().expect("lock the scratch copy");
         let repo = repo();
-        for entry in
-            ["Cargo.toml", "Cargo.lock", ".cargo", "src", "labkit", "checks", "shim", "models", "labs", "solutions", "tests/originals"]
-        {
+        for entry in [
+            "Cargo.toml",
+            "Cargo.lock",
+            ".cargo",
+            "src",
+            "labkit",
+            "checks",
+            "shim",
+            "models",
+            "labs",
+            "solutions",
+            "tests/originals",
+        ] {
             copy_tree(&repo.join(entry), &root.join(entry));
         }
         Scratch { root, _held: held }

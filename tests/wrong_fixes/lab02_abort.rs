@@ -2,7 +2,10 @@
 //! but the records they were writing are lost.
 use leaklab_checks::clinic::{PatientRecord, RecordStore, SyncError};
 
-pub async fn sync_patient_records(store: RecordStore, records: Vec<PatientRecord>) -> Result<usize, SyncError> {
+pub async fn sync_patient_records(
+    store: RecordStore,
+    records: Vec<PatientRecord>,
+) -> Result<usize, SyncError> {
     let count = records.len();
     let mut workers = Vec::new();
     for record in records {

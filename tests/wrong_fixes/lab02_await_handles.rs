@@ -2,7 +2,10 @@
 //! The check tests a property, not a shape, so this must pass.
 use leaklab_checks::clinic::{PatientRecord, RecordStore, SyncError};
 
-pub async fn sync_patient_records(store: RecordStore, records: Vec<PatientRecord>) -> Result<usize, SyncError> {
+pub async fn sync_patient_records(
+    store: RecordStore,
+    records: Vec<PatientRecord>,
+) -> Result<usize, SyncError> {
     let mut workers = Vec::new();
     for record in records {
         let store = store.clone();

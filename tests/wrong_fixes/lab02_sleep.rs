@@ -3,7 +3,10 @@
 use leaklab_checks::clinic::{PatientRecord, RecordStore, SyncError};
 use std::time::Duration;
 
-pub async fn sync_patient_records(store: RecordStore, records: Vec<PatientRecord>) -> Result<usize, SyncError> {
+pub async fn sync_patient_records(
+    store: RecordStore,
+    records: Vec<PatientRecord>,
+) -> Result<usize, SyncError> {
     let count = records.len();
     for record in records {
         let store = store.clone();
