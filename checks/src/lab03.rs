@@ -19,17 +19,29 @@ pub const THREADS: u64 = 4;
 pub const BOOKINGS_PER_THREAD: u64 = 100_000;
 
 /// Rounds run until one loses a booking, for at most this long (and at least one round).
-const BUDGET: Duration = Duration::from_millis(500);
-const MAX_ROUNDS: u64 = 20;
+const BUDGET: Duration = Duration::from_millis(150);
+const MAX_ROUNDS: u64 = 5;
 
 /// Runs the check in this (child) process and reports to the runner.
 pub fn serve<C: Sync>(variant: Variant, new: fn() -> C, record_booking: fn(&C), total: fn(&C) -> u64) -> ! {
-    serve_child(Meta { lab: 3, variant, check: "scenario" }, || check(variant, new, record_booking, total))
+    serve_child(
+        Meta {
+            lab: 3,
+            variant,
+            check: "scenario",
+        },
+        || check(variant, new, record_booking, total),
+    )
 }
 
 /// Runs rounds of the scenario against one copy of the lab: its constructor,
 /// `record_booking` and `total`.
-pub fn check<C: Sync>(variant: Variant, new: fn() -> C, record_booking: fn(&C), total: fn(&C) -> u64) -> Report {
+pub fn check<C: Sync>(
+    variant: Variant,
+    new: fn() -> C,
+    record_booking: fn(&C),
+    total: fn(&C) -> u64,
+) -> Report {
     let expected = THREADS * BOOKINGS_PER_THREAD;
     let started = Instant::now();
     let mut rounds = 0;
@@ -42,14 +54,19 @@ pub fn check<C: Sync>(variant: Variant, new: fn() -> C, record_booking: fn(&C), 
     };
 
     let mut report = Report::new(3, variant, "scenario");
-    for (name, value) in [("threads", THREADS), ("rounds", rounds), ("expected", expected), ("counted", counted)] {
+    for (name, value) in [
+        ("threads", THREADS),
+        ("rounds", rounds),
+        ("expected", expected),
+        ("counted", counted),
+    ] {
         report.measured.insert(name.into(), value);
     }
     if counted < expected {
         let lost = expected - counted;
         let message = format!(
             "{THREADS} threads recorded {expected} bookings, but total() counted {counted}: {lost} bookings \
-             were lost (round {rounds})"
+             were lost"
         );
         let finding = Finding::new(Kind::LostUpdate, message)
             .measure("expected", expected)
@@ -58,7 +75,8 @@ pub fn check<C: Sync>(variant: Variant, new: fn() -> C, record_booking: fn(&C), 
             .with_sites(vec![site(variant, lost)]);
         report.findings.push(finding);
     } else if counted > expected {
-        let message = format!("{THREADS} threads recorded {expected} bookings, but total() counted {counted}");
+        let message =
+            format!("{THREADS} threads recorded {expected} bookings, but total() counted {counted}");
         let finding = Finding::new(Kind::LostUpdate, message)
             .measure("expected", expected)
             .measure("counted", counted)
@@ -99,6 +117,13 @@ fn site(variant: Variant, count: u64) -> Site {
         Variant::Original => lab.original_path(),
     };
     let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../").to_owned() + &path);
-    let line = source.ok().and_then(|text| text.lines().position(|line| line.contains("fn record_booking")));
-    Site { file: path, line: line.map_or(1, |i| i as u32 + 1), count: count.min(u64::from(u32::MAX)) as u32, stack: None }
+    let line = source
+        .ok()
+        .and_then(|text| text.lines().position(|line| line.contains("fn record_booking")));
+    Site {
+        file: path,
+        line: line.map_or(1, |i| i as u32 + 1),
+        count: count.min(u64::from(u32::MAX)) as u32,
+        stack: None,
+    }
 }

@@ -14,7 +14,9 @@ pub struct BookingCounter {
 
 impl BookingCounter {
     pub fn new() -> Self {
-        BookingCounter { booked: AtomicU64::new(0) }
+        BookingCounter {
+            booked: AtomicU64::new(0),
+        }
     }
 
     /// Called by a booking thread once for every appointment it books.

@@ -3,7 +3,8 @@
 #[path = "../../../tests/originals/lab03_unsynchronised_counter.rs"]
 mod lab;
 use lab::BookingCounter as Counter;
+use labkit::Variant::Original;
 
 fn main() {
-    leaklab_checks::lab03::serve(labkit::Variant::Original, Counter::new, Counter::record_booking, Counter::total);
+    leaklab_checks::lab03::serve(Original, Counter::new, Counter::record_booking, Counter::total);
 }

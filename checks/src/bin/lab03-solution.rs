@@ -3,7 +3,8 @@
 #[path = "../../../solutions/lab03_unsynchronised_counter.rs"]
 mod lab;
 use lab::BookingCounter as Counter;
+use labkit::Variant::Solution;
 
 fn main() {
-    leaklab_checks::lab03::serve(labkit::Variant::Solution, Counter::new, Counter::record_booking, Counter::total);
+    leaklab_checks::lab03::serve(Solution, Counter::new, Counter::record_booking, Counter::total);
 }

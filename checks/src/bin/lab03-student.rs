@@ -3,7 +3,8 @@
 #[path = "../../../labs/lab03_unsynchronised_counter.rs"]
 mod lab;
 use lab::BookingCounter as Counter;
+use labkit::Variant::Student;
 
 fn main() {
-    leaklab_checks::lab03::serve(labkit::Variant::Student, Counter::new, Counter::record_booking, Counter::total);
+    leaklab_checks::lab03::serve(Student, Counter::new, Counter::record_booking, Counter::total);
 }
