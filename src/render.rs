@@ -93,7 +93,12 @@ fn details(run: &Run) -> String {
 fn finding_detail(finding: &Finding) -> String {
     let mut out = String::new();
     for site in &finding.sites {
-        let Some(stack) = &site.stack else { continue };
+        let Some(stack) = &site.stack else {
+            if !finding.message.contains(&site.to_string()) {
+                out.push_str(&format!("  at {site}\n"));
+            }
+            continue;
+        };
         let tasks = if site.count == 1 { "task" } else { "tasks" };
         out.push_str(&format!(
             "  {} {tasks} spawned at {site}, each parked here:\n",

@@ -6,13 +6,12 @@ mod common;
 
 use common::{Scratch, findings, repo};
 
-/// Checks each case in turn in one scratch copy: (fixture, the finding kind it must
-/// produce, or `None` when it must pass).
+/// Checks each case in turn in one scratch copy: (fixture, relative to the repository;
+/// the finding kind it must produce, or `None` when it must pass).
 fn try_fixes(lab: u32, lab_file: &str, cases: &[(&str, Option<&str>)]) {
     let scratch = Scratch::lock();
     for (fixture, expected) in cases {
-        let source =
-            std::fs::read_to_string(repo().join("tests/wrong_fixes").join(fixture)).expect("read fixture");
+        let source = std::fs::read_to_string(repo().join(fixture)).expect("read fixture");
         scratch.write_lab(lab_file, &source);
         let (code, json) = scratch.check(lab);
         let run = &json["runs"][0];
@@ -39,10 +38,10 @@ fn lab01_rejects_dropping_the_handle_and_sleeping() {
         1,
         "lab01_orphaned_task.rs",
         &[
-            ("lab01_drop_handle.rs", Some("leaked_task")),
-            ("lab01_sleep.rs", Some("leaked_task")),
-            ("lab01_sleep.rs", Some("hang")),
-            ("lab01_abort_on_return.rs", None),
+            ("tests/wrong_fixes/lab01_drop_handle.rs", Some("leaked_task")),
+            ("tests/wrong_fixes/lab01_sleep.rs", Some("leaked_task")),
+            ("tests/wrong_fixes/lab01_sleep.rs", Some("hang")),
+            ("tests/wrong_fixes/lab01_abort_on_return.rs", None),
         ],
     );
 }
@@ -53,10 +52,24 @@ fn lab02_rejects_a_sleep_in_main_and_abort() {
         2,
         "lab02_missing_join.rs",
         &[
-            ("lab02_sleep.rs", Some("lost_work")),
-            ("lab02_sleep.rs", Some("hang")),
-            ("lab02_abort.rs", Some("lost_work")),
-            ("lab02_await_handles.rs", None),
+            ("tests/wrong_fixes/lab02_sleep.rs", Some("lost_work")),
+            ("tests/wrong_fixes/lab02_sleep.rs", Some("hang")),
+            ("tests/wrong_fixes/lab02_abort.rs", Some("lost_work")),
+            ("tests/wrong_fixes/lab02_await_handles.rs", None),
+        ],
+    );
+}
+
+#[test]
+fn lab03_rejects_seqcst_and_two_locks() {
+    // The loom suite (models/tests/loom.rs) has more variants; these go through `cargo lab check 3`.
+    try_fixes(
+        3,
+        "lab03_unsynchronised_counter.rs",
+        &[
+            ("models/tests/wrong_fixes/seqcst.rs", Some("lost_update")),
+            ("models/tests/wrong_fixes/two_locks.rs", Some("lost_update")),
+            ("models/tests/right_fixes/one_lock.rs", None),
         ],
     );
 }
