@@ -77,11 +77,7 @@ fn run_caught(meta: Meta, check: impl FnOnce() -> Report) -> Report {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
         Ok(report) => report,
         Err(panic) => {
-            let text = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "(no message)".into());
+            let text = panic_message(panic.as_ref());
             let mut report = Report::new(meta.lab, meta.variant, meta.check);
             report.findings.push(Finding::new(
                 Kind::Crashed,
@@ -90,6 +86,15 @@ fn run_caught(meta: Meta, check: impl FnOnce() -> Report) -> Report {
             report
         }
     }
+}
+
+/// The text a panic was raised with (`panic!("...")`), whatever its payload type.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
 }
 
 fn write_signed(path: &Path, nonce: &str, report: Report) {

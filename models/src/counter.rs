@@ -319,14 +319,7 @@ mod model {
             Ok(()) => Ok(std::mem::take(
                 &mut *explored.lock().unwrap_or_else(|e| e.into_inner()),
             )),
-            Err(panic) => {
-                let text = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "(no message)".into());
-                Err((text, log::take()))
-            }
+            Err(panic) => Err((labkit::child::panic_message(panic.as_ref()), log::take())),
         }
     }
 }
