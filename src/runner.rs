@@ -40,14 +40,6 @@ pub struct LabRuns {
     pub runs: Vec<Run>,
 }
 
-pub fn file_of(lab: &Lab, variant: Variant) -> String {
-    match variant {
-        Variant::Student => lab.student_path(),
-        Variant::Solution => lab.solution_path(),
-        Variant::Original => lab.original_path(),
-    }
-}
-
 /// Runs every check of `lab` against each of `variants`.
 pub fn run_lab(lab: &'static Lab, variants: &[Variant]) -> LabRuns {
     let mut reports: Vec<Vec<Report>> = vec![Vec::new(); variants.len()];
@@ -86,7 +78,7 @@ pub fn run_lab(lab: &'static Lab, variants: &[Variant]) -> LabRuns {
         .zip(reports)
         .map(|(&variant, reports)| Run {
             variant,
-            file: file_of(lab, variant),
+            file: lab.path(variant),
             passed: reports.iter().all(Report::passed),
             reports,
         })

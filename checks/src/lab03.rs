@@ -111,11 +111,7 @@ fn round<C: Sync>(new: fn() -> C, record_booking: fn(&C), total: fn(&C) -> u64) 
 /// `record_booking` in the copy that ran, found in its source when the check runs.
 fn site(variant: Variant, count: u64) -> Site {
     let lab = registry::lab(3).expect("lab 3 is in the registry");
-    let path = match variant {
-        Variant::Student => lab.student_path(),
-        Variant::Solution => lab.solution_path(),
-        Variant::Original => lab.original_path(),
-    };
+    let path = lab.path(variant);
     let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../").to_owned() + &path);
     let line = source
         .ok()

@@ -42,16 +42,17 @@ pub struct Lab {
 }
 
 impl Lab {
-    pub fn student_path(&self) -> String {
-        format!("labs/{}", self.file)
+    /// The copy of this lab that `variant` names, relative to the workspace.
+    pub fn path(&self, variant: labkit::Variant) -> String {
+        variant.path(self.file)
     }
 
-    pub fn solution_path(&self) -> String {
-        format!("solutions/{}", self.file)
+    pub fn student_path(&self) -> String {
+        self.path(labkit::Variant::Student)
     }
 
     pub fn original_path(&self) -> String {
-        format!("tests/originals/{}", self.file)
+        self.path(labkit::Variant::Original)
     }
 }
 

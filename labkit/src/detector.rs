@@ -351,19 +351,8 @@ fn tidy_trace(trace: &str) -> String {
 /// the workspace becomes relative; a path into the cargo registry keeps only
 /// `crate-1.2.3/src/...`.
 pub fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            ".." if parts.last().is_some_and(|p| !p.is_empty() && *p != "..") => {
-                parts.pop();
-            }
-            "." => {}
-            _ => parts.push(part),
-        }
-    }
-    let joined = parts.join("/");
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../");
-    let root = normalize_plain(root);
+    let joined = clean(path);
+    let root = clean(concat!(env!("CARGO_MANIFEST_DIR"), "/..")) + "/";
     if let Some(rest) = joined.strip_prefix(&root) {
         return rest.to_owned();
     }
@@ -377,18 +366,21 @@ pub fn normalize(path: &str) -> String {
     joined
 }
 
-fn normalize_plain(path: &str) -> String {
+/// Resolves `.` and `..` without touching the file system; a leading `..` that has
+/// nothing to cancel is kept.
+fn clean(path: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
+    for (i, part) in path.split('/').enumerate() {
         match part {
-            ".." => {
+            ".." if parts.last().is_some_and(|p| !p.is_empty() && *p != "..") => {
                 parts.pop();
             }
-            "." | "" if !parts.is_empty() => {}
+            "." => {}
+            "" if i > 0 => {}
             _ => parts.push(part),
         }
     }
-    parts.join("/") + "/"
+    parts.join("/")
 }
 
 fn indent(text: &str, by: &str) -> String {

@@ -124,6 +124,16 @@ pub enum Variant {
 impl Variant {
     pub const ALL: [Variant; 3] = [Variant::Student, Variant::Solution, Variant::Original];
 
+    /// The copy of lab file `file`, relative to the workspace.
+    pub fn path(self, file: &str) -> String {
+        let folder = match self {
+            Variant::Student => "labs",
+            Variant::Solution => "solutions",
+            Variant::Original => "tests/originals",
+        };
+        format!("{folder}/{file}")
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Variant::Student => "student",

@@ -72,7 +72,7 @@ pub fn check<C: Send + Sync + 'static>(
     record_booking: fn(&C),
     total: fn(&C) -> u64,
 ) -> Report {
-    let path = crate::source::lab_path(variant, FILE);
+    let path = variant.path(FILE);
     let mut report = Report::new(3, variant, "loom");
     report
         .measured

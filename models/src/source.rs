@@ -1,15 +1,6 @@
 //! Where a lab's code lives, for the sites a finding points at.
 
-use labkit::{Site, Variant};
-
-/// A copy of a lab, relative to the workspace root (the registry's convention).
-pub fn lab_path(variant: Variant, file: &str) -> String {
-    match variant {
-        Variant::Student => format!("labs/{file}"),
-        Variant::Solution => format!("solutions/{file}"),
-        Variant::Original => format!("tests/originals/{file}"),
-    }
-}
+use labkit::Site;
 
 /// The first line of `path` (relative to the workspace) that contains `needle`, read
 /// when the check runs, or line 1 if the file cannot be read.
