@@ -11,7 +11,7 @@
 //! prints "PASS" or panics leaves no signed report, and the parent says so. The exit
 //! code and the child's output are never read as a verdict.
 
-use crate::finding::{Finding, Kind, Report, Variant};
+use crate::finding::{Check, Finding, Kind, Report, Variant, Verdict};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
@@ -21,8 +21,24 @@ use std::time::{Duration, Instant};
 /// The environment variable that tells a check binary where to write its report.
 pub const REPORT_ENV: &str = "LEAKLAB_REPORT";
 
-/// How long a poll may run before the watchdog calls the runtime stuck.
-pub const STALL_LIMIT: Duration = Duration::from_secs(2);
+/// The environment variable that tells a check binary which copy of the workspace it
+/// checks (the runner sets it; the current directory is the fallback).
+pub const ROOT_ENV: &str = "LEAKLAB_ROOT";
+
+/// The workspace a check binary checks: where it reads a lab's source to point a
+/// finding at a line.
+pub fn workspace_root() -> PathBuf {
+    std::env::var_os(ROOT_ENV)
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default()
+}
+
+/// How long the check may stand still before the watchdog calls it stuck: a poll that
+/// has not returned, a paused runtime with nothing to wake it, or a check with no
+/// runtime that stopped calling [`progress`](crate::watchdog::progress). A healthy poll
+/// takes microseconds. See [`crate::watchdog`].
+pub const STALL_LIMIT: Duration = Duration::from_secs(1);
 
 #[derive(Serialize, Deserialize)]
 struct Signed {
@@ -35,14 +51,81 @@ struct Signed {
 pub struct Meta {
     pub lab: u32,
     pub variant: Variant,
-    pub check: &'static str,
+    pub check: Check,
+}
+
+impl Meta {
+    /// The report of this check, carrying `verdict`.
+    pub fn report(self, verdict: Verdict) -> Report {
+        Report::of(self.lab, self.variant, self.check, verdict)
+    }
+
+    /// A report with one finding: what the parent says when the child could not.
+    pub fn failed(self, finding: Finding) -> Report {
+        self.report(Verdict {
+            findings: vec![finding],
+            ..Verdict::default()
+        })
+    }
+}
+
+/// The copy of a lab that a check binary runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject {
+    pub lab: u32,
+    pub variant: Variant,
+    /// The copy's file, relative to the workspace: `labs/lab01_orphaned_task.rs`.
+    pub file: &'static str,
+}
+
+impl Subject {
+    /// The workspace-relative path of a file that a check binary includes from
+    /// `<crate>/src/bin/`.
+    pub fn from_bin(path: &'static str) -> &'static str {
+        path.trim_start_matches("../../../")
+    }
+
+    /// The first line of this copy that contains `needle`, read when the check runs:
+    /// where a finding about code, not a task, points.
+    pub fn line_of(&self, needle: &str) -> Option<u32> {
+        let text = std::fs::read_to_string(workspace_root().join(self.file)).ok()?;
+        let index = text.lines().position(|line| line.contains(needle))?;
+        Some(index as u32 + 1)
+    }
+}
+
+/// A check binary in one line:
+///
+/// ```text
+/// labkit::check_bin!(leaklab_checks, lab01, Yours, "../../../labs/lab01_orphaned_task.rs");
+/// ```
+///
+/// compiles that copy of lab 1 into the binary as the module `lab`, and serves
+/// `leaklab_checks::serve` with what the crate's `lab01!` macro makes of it. The crate
+/// names its kind of check; `cargo lab dev` writes these files.
+#[macro_export]
+macro_rules! check_bin {
+    ($krate:ident, $lab:ident, $variant:ident, $path:literal) => {
+        #[allow(dead_code)]
+        #[path = $path]
+        mod lab;
+
+        fn main() {
+            let subject = $crate::child::Subject {
+                lab: $krate::$lab::LAB,
+                variant: $crate::Variant::$variant,
+                file: $crate::child::Subject::from_bin($path),
+            };
+            $krate::serve(subject, |subject| $krate::$lab!(lab, subject))
+        }
+    };
 }
 
 /// The child's side: run `check`, write its report, and end the process.
 ///
 /// Run by hand (no report path in the environment), it prints the report as JSON, so
 /// a check binary is easy to debug on its own.
-pub fn serve(meta: Meta, check: impl FnOnce() -> Report) -> ! {
+pub fn serve(meta: Meta, check: impl FnOnce() -> Verdict) -> ! {
     let Some(path) = std::env::var_os(REPORT_ENV).map(PathBuf::from) else {
         let report = run_caught(meta, check);
         println!(
@@ -57,13 +140,9 @@ pub fn serve(meta: Meta, check: impl FnOnce() -> Report) -> ! {
     let _ = std::io::stdin().lock().read_to_end(&mut Vec::new());
     let nonce = nonce.trim().to_owned();
 
-    #[cfg(feature = "runtime")]
     {
         let (path, nonce) = (path.clone(), nonce.clone());
-        std::thread::Builder::new()
-            .name("leaklab-watchdog".into())
-            .spawn(move || watchdog(meta, &path, &nonce))
-            .expect("spawn the watchdog thread");
+        crate::watchdog::spawn(meta, move |report| write_signed(&path, &nonce, report));
     }
 
     let report = run_caught(meta, check);
@@ -73,17 +152,15 @@ pub fn serve(meta: Meta, check: impl FnOnce() -> Report) -> ! {
     std::process::exit(0);
 }
 
-fn run_caught(meta: Meta, check: impl FnOnce() -> Report) -> Report {
+fn run_caught(meta: Meta, check: impl FnOnce() -> Verdict) -> Report {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
-        Ok(report) => report,
+        Ok(verdict) => meta.report(verdict),
         Err(panic) => {
             let text = panic_message(panic.as_ref());
-            let mut report = Report::new(meta.lab, meta.variant, meta.check);
-            report.findings.push(Finding::new(
+            meta.failed(Finding::new(
                 Kind::Crashed,
                 format!("the lab panicked before the check could finish: {text}"),
-            ));
-            report
+            ))
         }
     }
 }
@@ -109,22 +186,6 @@ fn write_signed(path: &Path, nonce: &str, report: Report) {
     }
 }
 
-/// Watches the runtime from outside it. When one poll has run for longer than
-/// [`STALL_LIMIT`], the task will never reach an `.await`: report it and end the
-/// process, since nothing can stop that thread.
-#[cfg(feature = "runtime")]
-fn watchdog(meta: Meta, path: &Path, nonce: &str) {
-    loop {
-        std::thread::sleep(Duration::from_millis(50));
-        if let Some(stall) = crate::detector::stalled(STALL_LIMIT) {
-            let mut report = Report::new(meta.lab, meta.variant, meta.check);
-            report.findings.push(stall.finding());
-            write_signed(path, nonce, report);
-            std::process::exit(0);
-        }
-    }
-}
-
 /// The parent's side: run one check binary and return its report.
 ///
 /// Whatever happens in the child, the answer is a report: a missing, unsigned or
@@ -138,7 +199,6 @@ pub fn run_check(exe: &Path, meta: Meta, wall_limit: Duration) -> Report {
 pub fn run_check_command(mut command: Command, meta: Meta, wall_limit: Duration) -> Report {
     let nonce = fresh_nonce();
     let path = std::env::temp_dir().join(format!("leaklab-{}-{nonce}.json", std::process::id()));
-    let mut report = Report::new(meta.lab, meta.variant, meta.check);
     let exe = PathBuf::from(command.get_program());
     let mut child = match command
         .env(REPORT_ENV, &path)
@@ -149,11 +209,10 @@ pub fn run_check_command(mut command: Command, meta: Meta, wall_limit: Duration)
     {
         Ok(child) => child,
         Err(e) => {
-            report.findings.push(Finding::new(
+            return meta.failed(Finding::new(
                 Kind::Crashed,
                 format!("could not start {}: {e}", exe.display()),
             ));
-            return report;
         }
     };
     if let Some(mut stdin) = child.stdin.take() {
@@ -188,23 +247,21 @@ pub fn run_check_command(mut command: Command, meta: Meta, wall_limit: Duration)
         (_, Some(signed))
             if signed.nonce == nonce
                 && signed.report.lab == meta.lab
-                && signed.report.variant == meta.variant =>
+                && signed.report.variant == meta.variant
+                && signed.report.check == meta.check =>
         {
             signed.report
         }
-        (None, _) => {
-            report.findings.push(
-                Finding::new(
-                    Kind::Hang,
-                    format!(
-                        "the check did not finish within {} s of wall time and was stopped",
-                        wall_limit.as_secs()
-                    ),
-                )
-                .measure("wall_limit_ms", wall_limit.as_millis() as u64),
-            );
-            report
-        }
+        (None, _) => meta.failed(
+            Finding::new(
+                Kind::Hang,
+                format!(
+                    "the check did not finish within {} s of wall time and was stopped",
+                    wall_limit.as_secs()
+                ),
+            )
+            .measure("wall_limit_ms", wall_limit.as_millis() as u64),
+        ),
         (Some(status), _) => {
             let tail: String = tail_lines(&err, 12);
             let message = format!(
@@ -215,8 +272,7 @@ pub fn run_check_command(mut command: Command, meta: Meta, wall_limit: Duration)
             if !tail.trim().is_empty() {
                 finding = finding.with_detail(tail);
             }
-            report.findings.push(finding);
-            report
+            meta.failed(finding)
         }
     }
 }

@@ -19,8 +19,12 @@ pub enum Kind {
     LostWork,
     /// A read-modify-write that lost an update to another thread.
     LostUpdate,
-    /// The scenario did not finish within its (virtual) deadline.
+    /// The scenario never finished: something waits for what will never come.
     Hang,
+    /// A request answered, but later than its deadline allows.
+    MissedDeadline,
+    /// An error the code was told about never reached its caller.
+    SwallowedError,
     /// A task stopped yielding and is burning CPU.
     Spin,
     /// A task stopped yielding and is blocked (a lock that will never be released).
@@ -29,6 +33,30 @@ pub enum Kind {
     Crashed,
     /// The lab did not compile.
     CompileError,
+    /// The copy cannot be checked as written (it hides its steps from the model
+    /// checker, or the check was built without what it needs): not a pass, not a crash.
+    Unchecked,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 11] = [
+        Kind::LeakedTask,
+        Kind::LostWork,
+        Kind::LostUpdate,
+        Kind::Hang,
+        Kind::MissedDeadline,
+        Kind::SwallowedError,
+        Kind::Spin,
+        Kind::Deadlock,
+        Kind::Crashed,
+        Kind::CompileError,
+        Kind::Unchecked,
+    ];
+
+    /// The name in JSON and in fixture headers: `leaked_task`.
+    pub fn name(self) -> String {
+        self.to_string().replace(' ', "_")
+    }
 }
 
 impl fmt::Display for Kind {
@@ -38,10 +66,13 @@ impl fmt::Display for Kind {
             Kind::LostWork => "lost work",
             Kind::LostUpdate => "lost update",
             Kind::Hang => "hang",
+            Kind::MissedDeadline => "missed deadline",
+            Kind::SwallowedError => "swallowed error",
             Kind::Spin => "spin",
             Kind::Deadlock => "deadlock",
             Kind::Crashed => "crashed",
             Kind::CompileError => "compile error",
+            Kind::Unchecked => "unchecked",
         })
     }
 }
@@ -109,47 +140,105 @@ impl Finding {
     }
 }
 
-/// Which copy of a lab a check ran against.
+/// Which copy of a lab a check ran against. The same words everywhere: the runner's
+/// flags (`--yours`, `--solution`), its labels and the JSON (`"variant": "yours"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Variant {
-    /// `labs/`: the student's working copy.
-    Student,
+    /// `labs/`: your working copy, broken until you fix it.
+    Yours,
     /// `solutions/`: the fixed version.
     Solution,
     /// `tests/originals/`: the broken lab exactly as shipped, for the exhibits.
     Original,
+    /// `fixtures/labNN/{wrong,right}/`: a known fix, right or wrong, for the fixture test.
+    Fixture,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 3] = [Variant::Student, Variant::Solution, Variant::Original];
+    /// The three copies every lab has.
+    pub const COPIES: [Variant; 3] = [Variant::Yours, Variant::Solution, Variant::Original];
+
+    /// The folder that holds this copy of every lab (fixtures live one folder per lab).
+    pub fn folder(self) -> &'static str {
+        match self {
+            Variant::Yours => "labs",
+            Variant::Solution => "solutions",
+            Variant::Original => "tests/originals",
+            Variant::Fixture => "fixtures",
+        }
+    }
 
     /// The copy of lab file `file`, relative to the workspace.
     pub fn path(self, file: &str) -> String {
-        let folder = match self {
-            Variant::Student => "labs",
-            Variant::Solution => "solutions",
-            Variant::Original => "tests/originals",
-        };
-        format!("{folder}/{file}")
+        format!("{}/{file}", self.folder())
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Variant::Student => "student",
+            Variant::Yours => "yours",
             Variant::Solution => "solution",
             Variant::Original => "original",
+            Variant::Fixture => "fixture",
         }
     }
 }
 
-/// Everything one check reported about one variant of one lab.
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a lab is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// A scenario: tokio on virtual time under the leak detector (or real threads).
+    Scenario,
+    /// A loom model of the lab's synchronous core, built with `--cfg loom`.
+    Loom,
+}
+
+impl Check {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::Scenario => "scenario",
+            Check::Loom => "loom",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one check found, before it is stamped with the lab and copy it was about:
+/// what a scenario or model returns.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Verdict {
+    /// Empty means the check passed.
+    pub findings: Vec<Finding>,
+    /// Numbers measured whether or not anything was wrong (`requests`, `tasks_spawned`).
+    pub measured: BTreeMap<String, u64>,
+    /// Remarks for the reader that are not findings ("locations need tokio_unstable").
+    pub notes: Vec<String>,
+}
+
+impl Verdict {
+    pub fn measure(&mut self, name: &str, value: u64) {
+        self.measured.insert(name.to_owned(), value);
+    }
+}
+
+/// Everything one check reported about one copy of one lab.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub lab: u32,
     pub variant: Variant,
-    /// Which check ran: `scenario` (tokio, virtual time) or `loom` (model checker).
-    pub check: String,
+    pub check: Check,
     /// Empty means the check passed.
     pub findings: Vec<Finding>,
     /// Numbers measured whether or not anything was wrong (`requests`, `tasks_spawned`).
@@ -161,14 +250,18 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(lab: u32, variant: Variant, check: &str) -> Self {
+    pub fn new(lab: u32, variant: Variant, check: Check) -> Self {
+        Report::of(lab, variant, check, Verdict::default())
+    }
+
+    pub fn of(lab: u32, variant: Variant, check: Check, verdict: Verdict) -> Self {
         Report {
             lab,
             variant,
-            check: check.to_owned(),
-            findings: Vec::new(),
-            measured: BTreeMap::new(),
-            notes: Vec::new(),
+            check,
+            findings: verdict.findings,
+            measured: verdict.measured,
+            notes: verdict.notes,
         }
     }
 

@@ -2,7 +2,9 @@
 //! that ends within the settle window, honours the ignore list, and works on both
 //! runtime flavours.
 
-use labkit::{Detector, Kind, verify_none};
+#[cfg(tokio_unstable)]
+use labkit::Kind;
+use labkit::{Detector, verify_none};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -118,4 +120,74 @@ fn without_tokio_unstable_the_count_still_works() {
         finding.message
     );
     assert!(outcome.notes().iter().any(|n| n.contains("tokio_unstable")));
+}
+
+#[cfg(tokio_unstable)]
+/// Spawns `n` tasks that wait forever; returns their senders (keep them alive) and the
+/// line of the spawn.
+fn leak_many(n: usize) -> (Vec<oneshot::Sender<()>>, u32) {
+    let line = line!() + 4;
+    let senders = (0..n)
+        .map(|_| {
+            let (tx, rx) = oneshot::channel::<()>();
+            tokio::spawn(async move { rx.await.ok() });
+            tx
+        })
+        .collect();
+    (senders, line)
+}
+
+#[cfg(tokio_unstable)]
+#[test]
+fn two_detectors_at_once_each_see_only_their_own_tasks() {
+    use std::sync::{Arc, Barrier};
+    // Both scenarios are mid-run at the same time: each spawns, then waits for the other.
+    let both = Arc::new(Barrier::new(2));
+    let run = |leaks: usize| {
+        let both = both.clone();
+        std::thread::spawn(move || {
+            Detector::new().run(|| async move {
+                let (senders, line) = leak_many(leaks);
+                both.wait();
+                let alive = labkit::detector::alive_now();
+                both.wait();
+                (senders, line, alive)
+            })
+        })
+    };
+    let (one, three) = (run(1), run(3));
+    for (outcome, leaks) in [(one.join().unwrap(), 1), (three.join().unwrap(), 3)] {
+        let (_, line, alive) = &outcome.output;
+        assert_eq!(alive.len(), leaks, "alive_now sees only its own run: {alive:?}");
+        assert_eq!(outcome.leaks.len(), leaks);
+        assert_eq!(outcome.tasks.len(), leaks);
+        assert!(outcome.leaks.iter().all(|t| t.line == *line));
+        assert_eq!(outcome.alive, leaks);
+    }
+}
+
+#[cfg(tokio_unstable)]
+#[test]
+fn alive_now_from_a_spawned_task_sees_its_run() {
+    let outcome = Detector::new().run(|| async {
+        let (_tx, _) = leak_one();
+        tokio::spawn(async { labkit::detector::alive_now().len() })
+            .await
+            .unwrap()
+    });
+    assert_eq!(outcome.output, 2, "the leaked task and the asking one");
+}
+
+#[cfg(tokio_unstable)]
+#[test]
+fn records_keep_spawn_and_end_times_on_the_virtual_clock() {
+    let outcome = Detector::new().run(|| async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::spawn(tokio::time::sleep(Duration::from_secs(2)))
+            .await
+            .unwrap();
+    });
+    let task = &outcome.tasks[0];
+    assert_eq!(task.spawned_at, Duration::from_secs(5));
+    assert_eq!(task.ended_at, Some(Duration::from_secs(7)));
 }

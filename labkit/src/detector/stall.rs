@@ -1,0 +1,250 @@
+//! The watchdog's view of the live detector runs: a poll that never returns, and a
+//! paused runtime that is idle with nothing that can wake it.
+//!
+//! **A stuck poll.** A slot (see [`super::slots`]) that stays busy with the same
+//! sequence number for the stall limit holds a poll that does not return: a loop with no
+//! `.await`, or a blocking call that never comes back. The CPU time its thread used
+//! meanwhile tells a `spin` from a `deadlock`; `/proc` is read only for a poll that has
+//! already lasted one sample (50 ms), never on the poll path. A stack sample of the
+//! thread gives the line it is stuck on.
+//!
+//! **A hang.** On the paused current-thread runtime, time jumps to the next timer as soon
+//! as every task is idle, so a pending timer never leaves it idle for long. If nothing
+//! was polled there for the stall limit, no timer is pending, no blocking-pool thread is
+//! busy (those inhibit the jump, and may still wake a task), and no other thread reported
+//! [`progress`](crate::watchdog::progress), nothing will ever wake it. The runtime is then
+//! asked, from outside, for its tasks' await chains (see `runtime::watched`).
+//!
+//! Without `--cfg tokio_unstable` there are no poll hooks and no blocking-pool metrics:
+//! only the scenario's own future is watched, and a hang is left to the parent's wall
+//! clock. A task that blocks on purpose (`block_in_place`) for longer than the limit is
+//! reported too: in a lab, that is the bug.
+
+use super::slots::{self, SCENARIO, Slot, State};
+use super::tracker::{Tracker, live_runs};
+use super::{TaskRecord, group_sites};
+use crate::finding::{Finding, Kind, Site};
+use crate::stacks;
+use crate::watchdog::{Still, classify};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What the live runs look like at one sample.
+pub(crate) enum Runs {
+    /// No detector run is live.
+    None,
+    /// Some are, and none is stuck.
+    Live,
+    Stuck(Box<Finding>),
+}
+
+/// The watchdog's memory between samples.
+#[derive(Default)]
+pub(crate) struct Monitor {
+    /// Busy slots, by slot.
+    polls: HashMap<usize, PollWatch>,
+    /// Paused runs' runtime threads, by run: (sequence, progress counter) while idle.
+    #[cfg_attr(not(tokio_unstable), allow(dead_code))]
+    idle: HashMap<u64, Still<(u64, u64)>>,
+}
+
+#[derive(Default)]
+struct PollWatch {
+    still: Still<(u64, u64)>,
+    /// When the poll had lasted one sample, and its thread's CPU time then.
+    cpu_from: Option<(Instant, Duration)>,
+}
+
+impl Monitor {
+    pub fn sample(&mut self, now: Instant, limit: Duration) -> Runs {
+        let runs = live_runs();
+        if runs.is_empty() {
+            self.polls.clear();
+            self.idle.clear();
+            return Runs::None;
+        }
+        let mut busy = Vec::new();
+        for slot in slots::all() {
+            let state = slot.state();
+            let Some(run) = runs.iter().find(|r| r.id == state.run) else {
+                continue;
+            };
+            if state.depth == 0 {
+                continue;
+            }
+            let key = Arc::as_ptr(&slot) as usize;
+            busy.push(key);
+            let watch = self.polls.entry(key).or_default();
+            watch.still.observe((state.run, state.seq), now);
+            match watch.still.samples() {
+                1 => watch.cpu_from = None,
+                2 => watch.cpu_from = slot.tid.and_then(stacks::stat).map(|s| (now, s.cpu)),
+                5 => stacks::prepare(),
+                _ => {}
+            }
+            if let Some(stuck) = watch.still.stuck(now, limit) {
+                let finding = stuck_poll(run, &slot, state, stuck, watch.cpu_from);
+                return Runs::Stuck(Box::new(finding));
+            }
+        }
+        self.polls.retain(|key, _| busy.contains(key));
+
+        #[cfg(tokio_unstable)]
+        for run in runs.iter().filter(|r| r.paused) {
+            if let Some(finding) = self.hang(run, now, limit) {
+                return Runs::Stuck(Box::new(finding));
+            }
+        }
+        self.idle.retain(|id, _| runs.iter().any(|r| r.id == *id));
+        Runs::Live
+    }
+
+    /// A hang of paused run `run`, once it is certain.
+    #[cfg(tokio_unstable)]
+    fn hang(&mut self, run: &Arc<Tracker>, now: Instant, limit: Duration) -> Option<Finding> {
+        let main = run.main.get()?;
+        let state = main.state();
+        let idle = self.idle.entry(run.id).or_default();
+        if state.depth > 0 {
+            *idle = Still::default();
+            return None;
+        }
+        idle.observe((state.seq, crate::watchdog::progress_mark()), now);
+        let stuck = idle.stuck(now, limit)?;
+        let metrics = run.handle()?.metrics();
+        if metrics.num_blocking_threads() > metrics.num_idle_blocking_threads() {
+            // Blocking work runs: it may yet wake a task, and the clock waits for it.
+            *idle = Still::default();
+            return None;
+        }
+        if main.tid.and_then(stacks::stat).is_some_and(|s| s.state == 'R') {
+            return None;
+        }
+        let (reply, answer) = std::sync::mpsc::channel();
+        *super::tracker::lock(&run.dump_reply) = Some(reply);
+        run.dump_request.notify_one();
+        let dump = answer.recv_timeout(Duration::from_secs(2)).ok();
+        Some(hang(run, stuck, dump))
+    }
+}
+
+/// The finding for a poll that has not returned for `stuck`.
+fn stuck_poll(
+    run: &Tracker,
+    slot: &Slot,
+    state: State,
+    stuck: Duration,
+    cpu_from: Option<(Instant, Duration)>,
+) -> Finding {
+    let stat = slot.tid.and_then(stacks::stat);
+    let (window, cpu) = match (cpu_from, stat) {
+        (Some((at, before)), Some(now)) => (at.elapsed(), Some(now.cpu.saturating_sub(before))),
+        _ => (stuck, None),
+    };
+    let frames = slot.tid.and_then(stacks::sample).unwrap_or_default();
+    let at = stacks::innermost_code_under_test(&frames);
+    let task = (state.task != SCENARIO).then(|| run.record(state.task)).flatten();
+    let place = match &task {
+        Some(TaskRecord {
+            file: Some(file),
+            line,
+            ..
+        }) => format!("the task spawned at {file}:{line}"),
+        _ if state.task == SCENARIO => "the scenario's own future".to_owned(),
+        _ => "a task".to_owned(),
+    };
+    let secs = stuck.as_secs_f64();
+    let (kind, how) = match (classify(window, cpu, stat.map(|s| s.state)), cpu) {
+        (Some(Kind::Deadlock), Some(cpu)) => (
+            Kind::Deadlock,
+            format!(
+                "is blocked (used {} ms of CPU): a lock that is never released?",
+                cpu.as_millis()
+            ),
+        ),
+        (Some(_), Some(cpu)) => (
+            Kind::Spin,
+            format!(
+                "is burning CPU ({} ms of CPU in {:.1} s)",
+                cpu.as_millis(),
+                window.as_secs_f64()
+            ),
+        ),
+        _ => (Kind::Spin, "never returned".to_owned()),
+    };
+    let stuck_at = at
+        .as_ref()
+        .map_or(String::new(), |(file, line)| format!(" (stuck at {file}:{line})"));
+    let mut finding = Finding::new(
+        kind,
+        format!("the runtime thread has not yielded for {secs:.1} s: {place} never reaches an .await{stuck_at} and {how}"),
+    )
+    .measure("stuck_ms", stuck.as_millis() as u64);
+    if let Some(cpu) = cpu {
+        finding = finding.measure("cpu_ms", cpu.as_millis() as u64);
+    }
+    // Where it is stuck (with the thread's stack), then where the task was spawned.
+    let mut sites = Vec::new();
+    if let Some((file, line)) = at {
+        sites.push(Site {
+            file,
+            line,
+            count: 1,
+            stack: Some(stacks::render(&frames)),
+        });
+    }
+    for spawned in group_sites(task.as_slice()) {
+        if !sites
+            .iter()
+            .any(|s| s.file == spawned.file && s.line == spawned.line)
+        {
+            sites.push(spawned);
+        }
+    }
+    finding.with_sites(sites)
+}
+
+/// The finding for a paused run idle for `idle`, with the await chains it sent back.
+#[cfg(tokio_unstable)]
+fn hang(run: &Tracker, idle: Duration, dump: Option<super::dump::HangDump>) -> Finding {
+    let mut alive = run.alive();
+    let (stacks, scenario) = match dump {
+        Some(dump) => (dump.tasks.unwrap_or_default(), dump.scenario),
+        None => (HashMap::new(), None),
+    };
+    for task in &mut alive {
+        task.stack = stacks.get(&task.id).cloned();
+    }
+    let sites = group_sites(&alive);
+    let who = match alive.len() {
+        0 => "the scenario waits forever, and no task is alive to wake it".to_owned(),
+        1 => "1 task waits forever".to_owned(),
+        n => format!("{n} tasks wait forever"),
+    };
+    let spawned = match sites.as_slice() {
+        [] => String::new(),
+        [one] => format!(", spawned at {one}"),
+        [first, rest @ ..] => format!(", spawned at {first} and {} other places", rest.len()),
+    };
+    let also = if alive.is_empty() {
+        ""
+    } else {
+        ", and the scenario has not returned"
+    };
+    let mut finding = Finding::new(
+        Kind::Hang,
+        format!(
+            "the runtime is idle and nothing can wake it: {who}{spawned}{also} (nothing was polled for \
+             {:.1} s, no timer is pending and no blocking work runs)",
+            idle.as_secs_f64()
+        ),
+    )
+    .measure("idle_ms", idle.as_millis() as u64)
+    .measure("alive_tasks", alive.len() as u64)
+    .with_sites(sites);
+    if let Some(scenario) = scenario {
+        finding = finding.with_detail(format!("the scenario waits at:\n{scenario}"));
+    }
+    finding
+}
