@@ -20,17 +20,33 @@ check n:
 hint n k="1":
     @cargo lab hint {{n}} {{k}}
 
-# Put the original broken lab N back (your copy is backed up under target/)
+# Put the original broken lab N back (your copy is backed up under .leaklab/backups/)
 reset n:
     @cargo lab reset {{n}}
+
+# Grade every lab of this copy: a table, and results in .leaklab/results/ (see GRADING.md)
+grade *args:
+    @cargo lab grade {{args}}
+
+# For instructors: grade a folder of student clones into one summary (see GRADING.md)
+grade-class dir *args:
+    @cargo lab grade-class {{dir}} {{args}}
 
 # The test suite: detector, exhibits, cheats and wrong fixes
 test:
     cargo test
 
-# The loom models (lab 3): the broken counter must lose an update, the fix must not
+# The loom models: the broken copies must fail in the way each lab says, the fixes must not
 loom:
     RUSTFLAGS="{{loom_flags}}" LOOM_MAX_PREEMPTIONS=2 cargo test -p leaklab-models --release --target-dir target/loom
+
+# For developers: write what the registry generates (bins, SUMMARY, README table, chapter headers)
+dev:
+    @cargo lab dev
+
+# For developers: run every fixture and compare with its header
+fixtures n="":
+    @cargo lab dev fixtures {{n}}
 
 # Lints as CI runs them
 lint:

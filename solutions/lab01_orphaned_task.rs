@@ -4,7 +4,7 @@
 //! passed, the handler stopped listening, but nobody told the task: it went on waiting
 //! for a lab system that may never answer, one task per impatient patient.
 
-use leaklab_checks::clinic::LabSystem;
+use leaklab_clinic::LabSystem;
 use std::time::Duration;
 
 /// How long the patient portal waits for a result before it says "not ready yet".

@@ -5,7 +5,7 @@
 //! lost without a word. Go's answer is a WaitGroup; tokio's is a `JoinSet`, which also
 //! hands back each worker's result.
 
-use leaklab_checks::clinic::{PatientRecord, RecordStore, SyncError};
+use leaklab_clinic::{PatientRecord, RecordStore, SyncError};
 use tokio::task::JoinSet;
 
 /// Copies today's patient records to the regional registry, one worker per record.

@@ -7,92 +7,157 @@
 //! request. Waiting longer cannot pass (the slow patients never get an answer), and
 //! neither can dropping the JoinHandle (that detaches the task, it does not stop it).
 
-use crate::clinic::LabSystem;
-use labkit::child::{Meta, serve as serve_child};
-use labkit::{Detector, Finding, Kind, Report, Variant};
+use crate::Subject;
+use labkit::{Detector, Finding, Kind, Verdict};
+use leaklab_clinic::LabSystem;
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
 
+pub const LAB: u32 = 1;
+
 /// The portal's deadline, as the lab states it.
-const DEADLINE: Duration = Duration::from_millis(50);
+pub const DEADLINE: Duration = Duration::from_millis(50);
 
-/// Each patient, and how long the lab system takes to answer (`None`: never).
-pub const PATIENTS: [(u32, Option<u64>); 4] = [(1, Some(10)), (2, None), (3, Some(30)), (4, None)];
-
-/// Runs the check in this (child) process and reports to the runner.
-pub fn serve<F, Fut>(variant: Variant, fetch_lab_result: F) -> !
-where
-    F: Fn(LabSystem, u32) -> Fut,
-    Fut: Future<Output = Option<String>>,
-{
-    serve_child(
-        Meta {
-            lab: 1,
-            variant,
-            check: "scenario",
-        },
-        || check(variant, fetch_lab_result),
-    )
+/// One request: a patient, and how long the lab system takes to answer (`None`: never).
+#[derive(Clone, Copy, Debug)]
+pub struct Case {
+    pub patient: u32,
+    pub answer_after_ms: Option<u64>,
 }
 
-/// One run of the scenario against one copy of the lab.
-pub fn check<F, Fut>(variant: Variant, fetch_lab_result: F) -> Report
+pub const CASES: [Case; 4] = [
+    Case {
+        patient: 1,
+        answer_after_ms: Some(10),
+    },
+    Case {
+        patient: 2,
+        answer_after_ms: None,
+    },
+    Case {
+        patient: 3,
+        answer_after_ms: Some(30),
+    },
+    Case {
+        patient: 4,
+        answer_after_ms: None,
+    },
+];
+
+/// What one request gave back, and how long it took.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub answer: Option<String>,
+    pub took: Duration,
+}
+
+/// How a check binary calls this lab.
+#[macro_export]
+macro_rules! lab01 {
+    ($lab:ident, $subject:expr) => {
+        $crate::lab01::check($subject, $lab::fetch_lab_result)
+    };
+}
+
+/// Every case against one copy of the lab, then the tasks still alive.
+pub fn check<F, Fut>(_subject: &Subject, fetch_lab_result: F) -> Verdict
 where
     F: Fn(LabSystem, u32) -> Fut,
     Fut: Future<Output = Option<String>>,
 {
-    let lab = LabSystem::new(PATIENTS.map(|(patient, ms)| (patient, ms.map(Duration::from_millis))));
+    let answers = CASES.map(|case| (case.patient, case.answer_after_ms.map(Duration::from_millis)));
+    let lab = LabSystem::answering(answers);
     let outcome = Detector::new().run(|| async {
-        let mut answers = Vec::new();
-        for (patient, answer_after) in PATIENTS {
+        let mut seen = Vec::new();
+        for case in CASES {
             let started = Instant::now();
-            let answer = fetch_lab_result(lab.clone(), patient).await;
-            answers.push((patient, answer_after, answer, started.elapsed()));
+            let answer = fetch_lab_result(lab.clone(), case.patient).await;
+            seen.push(Seen {
+                answer,
+                took: started.elapsed(),
+            });
         }
-        answers
+        seen
     });
 
-    let mut report = Report::new(1, variant, "scenario");
-    report.measured.insert("requests".into(), PATIENTS.len() as u64);
-    report
-        .measured
-        .insert("tasks_spawned".into(), outcome.tasks.len() as u64);
-    report
-        .measured
-        .insert("alive_tasks".into(), outcome.leaks.len() as u64);
-    report
+    let mut verdict = Verdict::default();
+    verdict.measure("requests", CASES.len() as u64);
+    verdict.measure("tasks_spawned", outcome.tasks.len() as u64);
+    verdict.measure("alive_tasks", outcome.leaks.len() as u64);
+    verdict
         .findings
         .extend(outcome.leak_finding("after their requests returned"));
-    for (patient, answer_after, answer, took) in &outcome.output {
-        let quick = answer_after.is_some_and(|ms| Duration::from_millis(ms) < DEADLINE);
-        if quick && answer.is_none() {
-            let finding = Finding::new(
-                Kind::LostWork,
-                format!(
-                    "patient {patient}'s result was ready after {} ms, well inside the deadline, but the \
-                     handler answered None",
-                    answer_after.unwrap_or_default()
-                ),
-            );
-            report
-                .findings
-                .push(finding.measure("patient", u64::from(*patient)));
-        }
-        if *took > DEADLINE {
-            let finding = Finding::new(
-                Kind::Hang,
-                format!(
-                    "the request for patient {patient} took {} ms; the portal's deadline is {} ms",
-                    took.as_millis(),
-                    DEADLINE.as_millis()
-                ),
-            );
-            report
-                .findings
-                .push(finding.measure("took_ms", took.as_millis() as u64));
-        }
+    for (case, seen) in CASES.iter().zip(&outcome.output) {
+        verdict.findings.extend(judge(case, seen));
     }
-    report.notes = outcome.notes();
-    report
+    verdict.notes = outcome.notes();
+    verdict
+}
+
+/// The rules for one request: a result that was ready in time is returned, and no
+/// request takes longer than the deadline.
+pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let patient = case.patient;
+    let in_time = case
+        .answer_after_ms
+        .filter(|&ms| Duration::from_millis(ms) < DEADLINE);
+    if let (Some(ms), None) = (in_time, &seen.answer) {
+        let message = format!(
+            "patient {patient}'s result was ready after {ms} ms, well inside the deadline, but the \
+             handler answered None"
+        );
+        findings.push(Finding::new(Kind::LostWork, message).measure("patient", u64::from(patient)));
+    }
+    if seen.took > DEADLINE {
+        let message = format!(
+            "the request for patient {patient} took {} ms; the portal's deadline is {} ms",
+            seen.took.as_millis(),
+            DEADLINE.as_millis()
+        );
+        let finding = Finding::new(Kind::MissedDeadline, message)
+            .measure("took_ms", seen.took.as_millis() as u64)
+            .measure("deadline_ms", DEADLINE.as_millis() as u64);
+        findings.push(finding);
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(case: Case, answer: Option<&str>, took_ms: u64) -> Vec<Kind> {
+        let seen = Seen {
+            answer: answer.map(str::to_owned),
+            took: Duration::from_millis(took_ms),
+        };
+        judge(&case, &seen).iter().map(|f| f.kind).collect()
+    }
+
+    #[test]
+    fn a_quick_answer_must_be_returned() {
+        let quick = Case {
+            patient: 1,
+            answer_after_ms: Some(10),
+        };
+        assert_eq!(kinds(quick, Some("ok"), 10), []);
+        assert_eq!(kinds(quick, None, 10), [Kind::LostWork]);
+    }
+
+    #[test]
+    fn a_slow_answer_may_be_none_but_not_late() {
+        let never = Case {
+            patient: 2,
+            answer_after_ms: None,
+        };
+        assert_eq!(kinds(never, None, 50), []);
+        assert_eq!(kinds(never, None, 51), [Kind::MissedDeadline]);
+        let slow = Case {
+            patient: 3,
+            answer_after_ms: Some(80),
+        };
+        assert_eq!(kinds(slow, None, 50), []);
+    }
 }

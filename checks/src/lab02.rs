@@ -1,142 +1,168 @@
 //! Lab 2's check: when `sync_patient_records` returns, every record is written, no
 //! worker is still running, and a failed write comes back as an error.
 //!
-//! The check runs the sync three times with different write times, looking at the
-//! instant the function returns (when `main` returns the runtime drops every task).
-//! A sleep cannot pass: one long enough for the slow registry is far too long for the
-//! fast one, and the check also measures how long the function waited after the last
-//! record was written. `abort()` cannot pass either: aborted writes never land.
+//! The check runs the sync once per case, each against a registry with its own speed
+//! and its own rejected records, and looks at the instant the function returns (when
+//! `main` returns the runtime drops every task). A sleep cannot pass: one long enough
+//! for the slow registry is far too long for the fast one, and the check measures how
+//! long the function waited after the last write came back. `abort()` cannot pass:
+//! aborted writes never land. Returning at the first failed write cannot pass either:
+//! the cases vary which record fails and when, so writes are still under way then.
 
-use crate::clinic::{PatientRecord, RecordStore};
-use labkit::child::{Meta, serve as serve_child};
+use crate::Subject;
 use labkit::detector::{TaskRecord, alive_now, group_sites};
-use labkit::{Detector, Finding, Kind, Report, Variant};
-use std::collections::{HashMap, HashSet};
+use labkit::{Detector, Finding, Kind, Site, Verdict};
+use leaklab_clinic::{PatientRecord, RecordStore, Registry, SyncError};
+use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// One run: a registry with its own speed, and maybe a record it rejects.
-pub struct Run {
+pub const LAB: u32 = 2;
+
+/// One run: a registry with its own speed, and the records it rejects.
+#[derive(Debug)]
+pub struct Case {
     pub name: &'static str,
     /// Write time of each record, in milliseconds; record ids are 1, 2, ...
     pub write_ms: &'static [u64],
-    pub reject: Option<u32>,
+    pub rejects: &'static [u32],
 }
 
-pub const RUNS: [Run; 3] = [
-    Run {
+pub const CASES: [Case; 5] = [
+    Case {
         name: "fast registry",
         write_ms: &[12, 5, 40, 23, 31, 8, 17, 50],
-        reject: None,
+        rejects: &[],
     },
-    Run {
+    Case {
         name: "slow registry",
         write_ms: &[4_000, 9_000, 2_500, 7_000, 6_200, 3_100],
-        reject: None,
+        rejects: &[],
     },
-    Run {
-        name: "a rejected record",
+    Case {
+        name: "the last write is rejected",
         write_ms: &[30, 10, 60, 20, 45],
-        reject: Some(3),
+        rejects: &[3],
+    },
+    Case {
+        name: "the first write to come back is rejected",
+        write_ms: &[70, 5, 40, 90, 25, 60],
+        rejects: &[2],
+    },
+    Case {
+        name: "two writes are rejected, early and late",
+        write_ms: &[35, 80, 15, 50, 120],
+        rejects: &[3, 5],
     },
 ];
 
-/// How long the function may take after the last record is written (virtual time is
+/// How long the function may take after the last write comes back (virtual time is
 /// exact, so a join returns at the same instant).
-const SLACK: Duration = Duration::from_millis(1);
-
-/// Runs the check in this (child) process and reports to the runner.
-pub fn serve<F, Fut, E>(variant: Variant, sync_patient_records: F) -> !
-where
-    F: Fn(RecordStore, Vec<PatientRecord>) -> Fut,
-    Fut: Future<Output = Result<usize, E>>,
-{
-    serve_child(
-        Meta {
-            lab: 2,
-            variant,
-            check: "scenario",
-        },
-        || check(variant, sync_patient_records),
-    )
-}
+pub const SLACK: Duration = Duration::from_millis(1);
 
 /// What one run saw at the instant the function returned.
-struct Seen {
-    result: Result<usize, ()>,
-    took: Duration,
-    running: Vec<TaskRecord>,
-    written: HashMap<u32, Duration>,
+#[derive(Debug)]
+pub struct Seen {
+    /// `Ok(count)`, or the record the returned error names.
+    pub result: Result<usize, u32>,
+    pub took: Duration,
+    /// The workers still running.
+    pub running: Vec<TaskRecord>,
+    /// The records written by then.
+    pub written: HashSet<u32>,
     /// When the last write attempt (successful or not) came back.
-    last_write: Duration,
+    pub last_write: Duration,
 }
 
-/// Every run of the scenario against one copy of the lab.
-pub fn check<F, Fut, E>(variant: Variant, sync_patient_records: F) -> Report
+/// How a check binary calls this lab.
+#[macro_export]
+macro_rules! lab02 {
+    ($lab:ident, $subject:expr) => {
+        $crate::lab02::check($subject, $lab::sync_patient_records)
+    };
+}
+
+/// Every case against one copy of the lab.
+pub fn check<F, Fut>(_subject: &Subject, sync_patient_records: F) -> Verdict
 where
     F: Fn(RecordStore, Vec<PatientRecord>) -> Fut,
-    Fut: Future<Output = Result<usize, E>>,
+    Fut: Future<Output = Result<usize, SyncError>>,
 {
-    let mut report = Report::new(2, variant, "scenario");
+    let mut verdict = Verdict::default();
     let (mut total, mut lost_total) = (0, 0);
-    for run in &RUNS {
-        let ids = 1..=run.write_ms.len() as u32;
-        let write_time = ids
-            .clone()
-            .zip(run.write_ms.iter().map(|&ms| Duration::from_millis(ms)))
-            .collect();
-        let store = RecordStore::new(write_time, run.reject.into_iter().collect());
-        let records: Vec<PatientRecord> = ids.clone().map(|id| PatientRecord { id }).collect();
-        let outcome = Detector::new().without_stacks().run(|| async {
-            let started = Instant::now();
-            let result = sync_patient_records(store.clone(), records).await.map_err(|_| ());
-            // This is the moment `main` returns: look before anything else runs.
-            let running = alive_now();
-            let written = store
-                .written()
-                .into_iter()
-                .map(|(id, at)| (id, at - started))
-                .collect();
-            let last_write = store.last_finished().map(|at| at - started).unwrap_or_default();
-            Seen {
-                result,
-                took: started.elapsed(),
-                running,
-                written,
-                last_write,
-            }
-        });
-        let seen = outcome.output;
-        let expected: HashSet<u32> = ids.filter(|id| Some(*id) != run.reject).collect();
-        let lost = expected
-            .iter()
-            .filter(|id| !seen.written.contains_key(id))
-            .count();
+    for case in &CASES {
+        let seen = run(case, &sync_patient_records);
+        let expected = case.expected();
         total += expected.len();
-        lost_total += lost;
-        report.findings.extend(judge(run, &seen, expected.len(), lost));
+        lost_total += expected.difference(&seen.written).count();
+        verdict.findings.extend(judge(case, &seen));
     }
-    report.measured.insert("records_total".into(), total as u64);
-    report.measured.insert("records_lost".into(), lost_total as u64);
-    report
+    verdict.measure("records_total", total as u64);
+    verdict.measure("records_lost", lost_total as u64);
+    verdict
 }
 
-fn judge(run: &Run, seen: &Seen, expected: usize, lost: usize) -> Vec<Finding> {
+impl Case {
+    fn ids(&self) -> impl Iterator<Item = u32> + Clone {
+        1..=self.write_ms.len() as u32
+    }
+
+    /// The records the registry accepts: every one of them must be written.
+    pub fn expected(&self) -> HashSet<u32> {
+        self.ids().filter(|id| !self.rejects.contains(id)).collect()
+    }
+}
+
+/// One sync, seen at the instant it returns.
+fn run<F, Fut>(case: &Case, sync_patient_records: &F) -> Seen
+where
+    F: Fn(RecordStore, Vec<PatientRecord>) -> Fut,
+    Fut: Future<Output = Result<usize, SyncError>>,
+{
+    let write_time = case
+        .ids()
+        .zip(case.write_ms.iter().map(|&ms| Duration::from_millis(ms)))
+        .collect();
+    let registry = Registry::new(write_time, case.rejects.iter().copied().collect());
+    let records = case.ids().map(|id| PatientRecord { id }).collect();
+    let outcome = Detector::new().without_stacks().run(|| async {
+        let started = Instant::now();
+        let result = sync_patient_records(registry.store(), records).await;
+        // This is the moment `main` returns: look before anything else runs.
+        let running = alive_now();
+        let last_write = registry.last_finished().map(|at| at - started);
+        Seen {
+            result: result.map_err(|error| error.record),
+            took: started.elapsed(),
+            running,
+            written: registry.written().into_keys().collect(),
+            last_write: last_write.unwrap_or_default(),
+        }
+    });
+    outcome.output
+}
+
+/// The rules for one run: every accepted record written, nothing running, the right
+/// answer, and no waiting once the work is done.
+pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let name = case.name;
+    let expected = case.expected();
+    let lost = expected.difference(&seen.written).count();
     let running = seen.running.len();
     let sites = group_sites(&seen.running);
-    let name = run.name;
     if lost > 0 {
         let message = format!(
-            "{name}: {lost} of {expected} records were never written; {running} {} still running when \
-             sync returned{}",
+            "{name}: {lost} of {} records were never written; {running} {} still running when sync \
+             returned{}",
+            expected.len(),
             if running == 1 { "task was" } else { "tasks were" },
             spawned_at(&sites)
         );
         let finding = Finding::new(Kind::LostWork, message)
             .measure("records_lost", lost as u64)
-            .measure("records_total", expected as u64)
+            .measure("records_total", expected.len() as u64)
             .measure("tasks_running", running as u64);
         findings.push(finding.with_sites(sites));
     } else if running > 0 {
@@ -147,43 +173,154 @@ fn judge(run: &Run, seen: &Seen, expected: usize, lost: usize) -> Vec<Finding> {
         let finding = Finding::new(Kind::LeakedTask, message).measure("tasks_running", running as u64);
         findings.push(finding.with_sites(sites));
     }
-    match (run.reject, &seen.result) {
-        (Some(id), Ok(n)) => findings.push(
-            Finding::new(
-                Kind::LostWork,
-                format!("{name}: record {id} was rejected, but sync returned Ok({n})"),
-            )
-            .measure("rejected_record", u64::from(id)),
-        ),
-        (None, Err(())) => findings.push(Finding::new(
-            Kind::LostWork,
-            format!("{name}: every write succeeded, but sync returned an error"),
-        )),
-        (None, Ok(n)) if *n != expected && lost == 0 => findings.push(Finding::new(
-            Kind::LostWork,
-            format!("{name}: {expected} records were synced, but sync returned Ok({n})"),
-        )),
-        _ => {}
-    }
-    let last_write = seen.last_write;
-    if lost == 0 && seen.took > last_write + SLACK {
+    findings.extend(judge_answer(case, seen, expected.len()));
+    if lost == 0 && seen.took > seen.last_write + SLACK {
         let message = format!(
-            "{name}: sync returned after {} ms, but the last record was written at {} ms: it waited for \
+            "{name}: sync returned after {} ms, but the last write came back at {} ms: it waited for \
              something other than its workers (a sleep?)",
             seen.took.as_millis(),
-            last_write.as_millis()
+            seen.last_write.as_millis()
         );
-        let finding = Finding::new(Kind::Hang, message)
+        let finding = Finding::new(Kind::MissedDeadline, message)
             .measure("took_ms", seen.took.as_millis() as u64)
-            .measure("last_write_ms", last_write.as_millis() as u64);
+            .measure("last_write_ms", seen.last_write.as_millis() as u64);
         findings.push(finding);
     }
     findings
 }
 
-fn spawned_at(sites: &[labkit::Site]) -> String {
+/// What sync answered: a rejected write must come back as its error, and `Ok` must count
+/// the records synced.
+fn judge_answer(case: &Case, seen: &Seen, expected: usize) -> Option<Finding> {
+    let name = case.name;
+    let finding = match (case.rejects, seen.result) {
+        ([], Err(record)) => Finding::new(
+            Kind::LostWork,
+            format!("{name}: every write succeeded, but sync returned an error for record {record}"),
+        ),
+        ([], Ok(n)) if n != expected => Finding::new(
+            Kind::LostWork,
+            format!("{name}: {expected} records were synced, but sync returned Ok({n})"),
+        ),
+        ([], Ok(_)) => return None,
+        (rejects, Ok(n)) => Finding::new(
+            Kind::SwallowedError,
+            format!(
+                "{name}: the registry rejected record {}, but sync returned Ok({n})",
+                list(rejects)
+            ),
+        )
+        .measure("rejected_records", rejects.len() as u64),
+        (rejects, Err(record)) if !rejects.contains(&record) => Finding::new(
+            Kind::SwallowedError,
+            format!(
+                "{name}: the registry rejected record {}, but sync's error names record {record}",
+                list(rejects)
+            ),
+        ),
+        (_, Err(_)) => return None,
+    };
+    Some(finding)
+}
+
+fn list(ids: &[u32]) -> String {
+    let words: Vec<String> = ids.iter().map(u32::to_string).collect();
+    words.join(" and ")
+}
+
+fn spawned_at(sites: &[Site]) -> String {
     sites
         .first()
         .map(|site| format!(", spawned at {site}"))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a correct sync of `case` sees: everything written, nothing running, the
+    /// answer that fits, returned when the last write came back.
+    fn correct(case: &Case) -> Seen {
+        let last = case.write_ms.iter().copied().max().unwrap_or(0);
+        Seen {
+            result: match case.rejects.first() {
+                Some(&record) => Err(record),
+                None => Ok(case.expected().len()),
+            },
+            took: Duration::from_millis(last),
+            running: Vec::new(),
+            written: case.expected(),
+            last_write: Duration::from_millis(last),
+        }
+    }
+
+    fn kinds(case: &Case, seen: &Seen) -> Vec<Kind> {
+        judge(case, seen).iter().map(|f| f.kind).collect()
+    }
+
+    #[test]
+    fn a_correct_sync_passes_every_case() {
+        for case in &CASES {
+            assert_eq!(kinds(case, &correct(case)), [], "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn a_record_not_written_is_lost_work() {
+        let case = &CASES[0];
+        let mut seen = correct(case);
+        seen.written.remove(&3);
+        assert_eq!(kinds(case, &seen), [Kind::LostWork]);
+    }
+
+    #[test]
+    fn a_rejection_answered_with_ok_is_a_swallowed_error() {
+        let case = &CASES[2];
+        let seen = Seen {
+            result: Ok(4),
+            ..correct(case)
+        };
+        assert_eq!(kinds(case, &seen), [Kind::SwallowedError]);
+    }
+
+    #[test]
+    fn either_rejected_record_may_be_the_error() {
+        let case = &CASES[4];
+        for record in [3, 5] {
+            let seen = Seen {
+                result: Err(record),
+                ..correct(case)
+            };
+            assert_eq!(kinds(case, &seen), []);
+        }
+        let seen = Seen {
+            result: Err(1),
+            ..correct(case)
+        };
+        assert_eq!(kinds(case, &seen), [Kind::SwallowedError]);
+    }
+
+    #[test]
+    fn waiting_after_the_last_write_misses_the_deadline() {
+        let case = &CASES[1];
+        let mut seen = correct(case);
+        seen.took += Duration::from_millis(2);
+        assert_eq!(kinds(case, &seen), [Kind::MissedDeadline]);
+    }
+
+    #[test]
+    fn the_cases_vary_which_write_fails_first_and_last() {
+        let first_to_return =
+            |case: &Case| (1..=case.write_ms.len() as u32).min_by_key(|id| case.write_ms[*id as usize - 1]);
+        let last_to_return =
+            |case: &Case| (1..=case.write_ms.len() as u32).max_by_key(|id| case.write_ms[*id as usize - 1]);
+        let rejected_first = CASES
+            .iter()
+            .any(|c| first_to_return(c).is_some_and(|id| c.rejects.contains(&id)));
+        let rejected_last = CASES
+            .iter()
+            .any(|c| last_to_return(c).is_some_and(|id| c.rejects.contains(&id)));
+        assert!(rejected_first && rejected_last);
+    }
 }

@@ -8,11 +8,12 @@
 //! property is the model's: after the threads are joined, `total()` is the number of
 //! `record_booking` calls.
 
-use crate::registry;
-use labkit::child::{Meta, serve as serve_child};
-use labkit::{Finding, Kind, Report, Site, Variant};
+use crate::Subject;
+use labkit::{Finding, Kind, Site, Verdict};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
+
+pub const LAB: u32 = 3;
 
 /// Booking threads, and bookings each one records per round.
 pub const THREADS: u64 = 4;
@@ -22,73 +23,93 @@ pub const BOOKINGS_PER_THREAD: u64 = 100_000;
 const BUDGET: Duration = Duration::from_millis(150);
 const MAX_ROUNDS: u64 = 5;
 
-/// Runs the check in this (child) process and reports to the runner.
-pub fn serve<C: Sync>(variant: Variant, new: fn() -> C, record_booking: fn(&C), total: fn(&C) -> u64) -> ! {
-    serve_child(
-        Meta {
-            lab: 3,
-            variant,
-            check: "scenario",
-        },
-        || check(variant, new, record_booking, total),
-    )
+/// How a check binary calls this lab.
+#[macro_export]
+macro_rules! lab03 {
+    ($lab:ident, $subject:expr) => {
+        $crate::lab03::check(
+            $subject,
+            $lab::BookingCounter::new,
+            $lab::BookingCounter::record_booking,
+            $lab::BookingCounter::total,
+        )
+    };
+}
+
+/// What the rounds counted.
+#[derive(Clone, Copy, Debug)]
+pub struct Seen {
+    pub rounds: u64,
+    pub counted: u64,
 }
 
 /// Runs rounds of the scenario against one copy of the lab: its constructor,
 /// `record_booking` and `total`.
 pub fn check<C: Sync>(
-    variant: Variant,
+    subject: &Subject,
     new: fn() -> C,
     record_booking: fn(&C),
     total: fn(&C) -> u64,
-) -> Report {
-    let expected = THREADS * BOOKINGS_PER_THREAD;
+) -> Verdict {
     let started = Instant::now();
     let mut rounds = 0;
     let counted = loop {
         let counted = round(new, record_booking, total);
         rounds += 1;
-        if counted != expected || rounds == MAX_ROUNDS || started.elapsed() >= BUDGET {
+        if counted != EXPECTED || rounds == MAX_ROUNDS || started.elapsed() >= BUDGET {
             break counted;
         }
     };
-
-    let mut report = Report::new(3, variant, "scenario");
+    let seen = Seen { rounds, counted };
+    let mut verdict = Verdict::default();
     for (name, value) in [
         ("threads", THREADS),
         ("rounds", rounds),
-        ("expected", expected),
+        ("expected", EXPECTED),
         ("counted", counted),
     ] {
-        report.measured.insert(name.into(), value);
+        verdict.measure(name, value);
     }
-    if counted < expected {
-        let lost = expected - counted;
-        let message = format!(
-            "{THREADS} threads recorded {expected} bookings, but total() counted {counted}: {lost} bookings \
-             were lost"
-        );
-        let finding = Finding::new(Kind::LostUpdate, message)
-            .measure("expected", expected)
-            .measure("counted", counted)
-            .measure("lost", lost)
-            .with_sites(vec![site(variant, lost)]);
-        report.findings.push(finding);
-    } else if counted > expected {
-        let message =
-            format!("{THREADS} threads recorded {expected} bookings, but total() counted {counted}");
-        let finding = Finding::new(Kind::LostUpdate, message)
-            .measure("expected", expected)
-            .measure("counted", counted)
-            .with_sites(vec![site(variant, 1)]);
-        report.findings.push(finding);
-    } else {
-        report.notes.push(format!(
-            "{rounds} rounds of {expected} bookings on real threads lost none; real threads cannot prove \
+    verdict.findings = judge(&seen);
+    for finding in &mut verdict.findings {
+        let line = subject.line_of("fn record_booking").unwrap_or(1);
+        let count = finding.measured.get("lost").copied().unwrap_or(1);
+        finding.sites.push(Site {
+            file: subject.file.to_owned(),
+            line,
+            count: count.min(u64::from(u32::MAX)) as u32,
+            stack: None,
+        });
+    }
+    if verdict.findings.is_empty() {
+        verdict.notes.push(format!(
+            "{rounds} rounds of {EXPECTED} bookings on real threads lost none; real threads cannot prove \
              that no schedule loses one, the loom model decides"
         ));
     }
-    report
+    verdict
+}
+
+/// Bookings recorded per round.
+pub const EXPECTED: u64 = THREADS * BOOKINGS_PER_THREAD;
+
+/// The rule: after the threads are joined, `total()` is the number of bookings.
+pub fn judge(seen: &Seen) -> Vec<Finding> {
+    let (expected, counted) = (EXPECTED, seen.counted);
+    if counted == expected {
+        return Vec::new();
+    }
+    let mut message =
+        format!("{THREADS} threads recorded {expected} bookings, but total() counted {counted}");
+    let mut finding = Finding::new(Kind::LostUpdate, String::new())
+        .measure("expected", expected)
+        .measure("counted", counted);
+    if counted < expected {
+        message.push_str(&format!(": {} bookings were lost", expected - counted));
+        finding = finding.measure("lost", expected - counted);
+    }
+    finding.message = message;
+    vec![finding]
 }
 
 /// One round: a fresh counter, every thread booking at once, then the count.
@@ -99,8 +120,13 @@ fn round<C: Sync>(new: fn() -> C, record_booking: fn(&C), total: fn(&C) -> u64) 
         for _ in 0..THREADS {
             scope.spawn(|| {
                 start.wait();
-                for _ in 0..BOOKINGS_PER_THREAD {
+                for booking in 0..BOOKINGS_PER_THREAD {
                     record_booking(&counter);
+                    if booking % 4096 == 0 {
+                        // Healthy threads say so; one stuck in record_booking stops
+                        // saying it, and the child's watchdog reports where it is.
+                        labkit::progress();
+                    }
                 }
             });
         }
@@ -108,18 +134,31 @@ fn round<C: Sync>(new: fn() -> C, record_booking: fn(&C), total: fn(&C) -> u64) 
     total(&counter)
 }
 
-/// `record_booking` in the copy that ran, found in its source when the check runs.
-fn site(variant: Variant, count: u64) -> Site {
-    let lab = registry::lab(3).expect("lab 3 is in the registry");
-    let path = lab.path(variant);
-    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../").to_owned() + &path);
-    let line = source
-        .ok()
-        .and_then(|text| text.lines().position(|line| line.contains("fn record_booking")));
-    Site {
-        file: path,
-        line: line.map_or(1, |i| i as u32 + 1),
-        count: count.min(u64::from(u32::MAX)) as u32,
-        stack: None,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_booking_counted_passes_and_any_other_count_fails() {
+        assert!(
+            judge(&Seen {
+                rounds: 1,
+                counted: EXPECTED
+            })
+            .is_empty()
+        );
+        let lost = judge(&Seen {
+            rounds: 1,
+            counted: EXPECTED - 3,
+        });
+        assert_eq!((lost[0].kind, lost[0].measured["lost"]), (Kind::LostUpdate, 3));
+        assert_eq!(
+            judge(&Seen {
+                rounds: 1,
+                counted: EXPECTED + 1
+            })[0]
+                .kind,
+            Kind::LostUpdate
+        );
     }
 }

@@ -1,16 +1,31 @@
-//! The labs: one registry that everything reads, and each lab's scenario.
+//! Each lab's scenario, and the check binaries that run it.
 //!
-//! The data flow: a lab file (`labs/`, `solutions/` or `tests/originals/`) is compiled
-//! into a check binary (`src/bin/labNN-<variant>.rs`) together with its scenario
-//! (`src/labNN.rs`). The scenario drives the lab under labkit's leak detector and
-//! returns a [`labkit::Report`]; the runner (`leaklab`), the tests and the grader read
-//! that report. The binaries include the lab files with `#[path]`, one binary per lab
-//! and copy, so a lab that does not compile breaks only its own binary.
+//! The data flow: a copy of a lab (`labs/`, `solutions/`, `tests/originals/` or a
+//! fixture) is compiled into a check binary (in `bins/`) together with its scenario
+//! (`src/labNN.rs` here).
+//! The binary runs in a child process that the runner watches ([`serve`]); the scenario
+//! drives the lab under labkit's leak detector and returns a [`Verdict`], which the
+//! runner, the tests and the grader read as a signed report. One binary per lab and
+//! copy, so a copy that does not compile breaks only its own binary.
+//!
+//! Each scenario has the same shape: a table of cases, a run of the lab per case that
+//! records what was seen, and a pure `judge(case, &seen) -> Vec<Finding>` that holds the
+//! rules, unit-tested without a runtime.
 
-pub mod clinic;
 pub mod lab01;
 pub mod lab02;
 pub mod lab03;
-pub mod registry;
 
-pub use registry::{Check, LABS, Lab};
+use labkit::child::Meta;
+pub use labkit::child::Subject;
+pub use labkit::{Check, Finding, Kind, Variant, Verdict};
+
+/// Runs a scenario against `subject` in this (child) process and reports to the runner.
+pub fn serve(subject: Subject, check: impl FnOnce(&Subject) -> Verdict) -> ! {
+    let meta = Meta {
+        lab: subject.lab,
+        variant: subject.variant,
+        check: Check::Scenario,
+    };
+    labkit::child::serve(meta, || check(&subject))
+}

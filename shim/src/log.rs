@@ -1,6 +1,7 @@
 //! What the shim's types did in the current loom execution, in the order loom ran it.
 
 use std::cell::RefCell;
+use std::panic::Location;
 
 /// One operation: which thread, what it did, the value it read and the value it wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,6 +12,9 @@ pub struct Step {
     pub op: String,
     pub read: Option<u64>,
     pub wrote: Option<u64>,
+    /// Where the lab made the call, `file:line` as the compiler wrote the path (a
+    /// release has no caller, so none).
+    pub at: Option<String>,
 }
 
 // loom runs a model's executions one after another on the OS thread that called
@@ -30,13 +34,35 @@ pub fn take() -> Vec<Step> {
     STEPS.with_borrow_mut(std::mem::take)
 }
 
+/// Logs a step made by the caller's caller (every logged method tracks its caller).
+#[track_caller]
 pub(crate) fn record(op: &str, read: Option<u64>, wrote: Option<u64>) {
-    let thread = loom::thread::current().name().unwrap_or("main").to_owned();
+    record_at(Some(Location::caller()), op, read, wrote);
+}
+
+pub(crate) fn record_at(at: Option<&Location<'_>>, op: &str, read: Option<u64>, wrote: Option<u64>) {
     let step = Step {
-        thread,
+        thread: thread_name(),
         op: op.to_owned(),
         read,
         wrote,
+        at: at.map(|at| format!("{}:{}", at.file(), at.line())),
     };
     STEPS.with_borrow_mut(|steps| steps.push(step));
+}
+
+/// The current loom thread's name. loom's first thread runs the model and is `main`; a
+/// thread spawned without a name (as a lab spawns its workers) is `thread N`, after
+/// loom's index for it in this execution, so that two such threads stay apart in the log.
+fn thread_name() -> String {
+    let current = loom::thread::current();
+    if let Some(name) = current.name() {
+        return name.to_owned();
+    }
+    // loom shows its ThreadId as `ThreadId(N)` and has no other accessor for N.
+    let id = format!("{:?}", current.id());
+    match id.trim_start_matches("ThreadId(").trim_end_matches(')') {
+        "0" => "main".to_owned(),
+        n => format!("thread {n}"),
+    }
 }

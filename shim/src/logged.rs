@@ -2,9 +2,10 @@
 //! and loom switches threads only inside its own operations, so the log's order is
 //! the execution's order.
 
-use crate::log::record;
+use crate::log::{record, record_at};
 use std::any::Any;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::sync::atomic::Ordering;
 use std::sync::{LockResult, PoisonError};
 
@@ -17,20 +18,24 @@ macro_rules! atomic {
             pub fn new(value: $int) -> Self {
                 Self(loom::sync::atomic::$name::new(value))
             }
+            #[track_caller]
             pub fn load(&self, order: Ordering) -> $int {
                 let value = self.0.load(order);
                 record("load", Some(value as u64), None);
                 value
             }
+            #[track_caller]
             pub fn store(&self, value: $int, order: Ordering) {
                 self.0.store(value, order);
                 record("store", None, Some(value as u64));
             }
+            #[track_caller]
             pub fn swap(&self, value: $int, order: Ordering) -> $int {
                 let was = self.0.swap(value, order);
                 record("swap", Some(was as u64), Some(value as u64));
                 was
             }
+            #[track_caller]
             pub fn fetch_add(&self, value: $int, order: Ordering) -> $int {
                 let was = self.0.fetch_add(value, order);
                 record(
@@ -40,6 +45,7 @@ macro_rules! atomic {
                 );
                 was
             }
+            #[track_caller]
             pub fn fetch_sub(&self, value: $int, order: Ordering) -> $int {
                 let was = self.0.fetch_sub(value, order);
                 record(
@@ -49,6 +55,7 @@ macro_rules! atomic {
                 );
                 was
             }
+            #[track_caller]
             pub fn compare_exchange(
                 &self,
                 current: $int,
@@ -64,6 +71,7 @@ macro_rules! atomic {
                 );
                 result
             }
+            #[track_caller]
             pub fn compare_exchange_weak(
                 &self,
                 current: $int,
@@ -79,19 +87,22 @@ macro_rules! atomic {
                 );
                 result
             }
+            #[track_caller]
             pub fn fetch_update(
                 &self,
                 set_order: Ordering,
                 fetch_order: Ordering,
                 mut f: impl FnMut($int) -> Option<$int>,
             ) -> Result<$int, $int> {
+                let at = Some(Location::caller());
                 let mut new = None;
                 let result = self.0.fetch_update(set_order, fetch_order, |was| {
                     new = f(was);
                     new
                 });
                 let was = result.unwrap_or_else(|was| was);
-                record(
+                record_at(
+                    at,
                     "fetch_update",
                     Some(was as u64),
                     new.filter(|_| result.is_ok()).map(|new| new as u64),
@@ -106,6 +117,7 @@ atomic!(AtomicU64, u64);
 atomic!(AtomicUsize, usize);
 
 /// A failed compare-exchange read a value and wrote nothing.
+#[track_caller]
 fn logged_cas(op: &str, result: Result<u64, u64>, new: u64) {
     match result {
         Ok(was) => record(op, Some(was), Some(new)),
@@ -129,7 +141,8 @@ impl<G> Logged<G> {
     fn release(&mut self) -> Option<G> {
         let guard = self.guard.take()?;
         let wrote = if self.written { (self.peek)(&guard) } else { None };
-        record(self.release, None, wrote);
+        // A guard is released where it is dropped, which no caller location tells.
+        record_at(None, self.release, None, wrote);
         Some(guard)
     }
 }
@@ -165,13 +178,15 @@ impl<G> Drop for Logged<G> {
 }
 
 /// Logs an acquisition that has just happened and wraps its guard.
+#[track_caller]
 fn acquired<G, T>(result: LockResult<G>, acquire: &str, release: &'static str) -> LockResult<Logged<G>>
 where
     G: Deref<Target = T>,
     T: Any,
 {
+    let at = Some(Location::caller());
     let wrap = |guard: G| {
-        record(acquire, peek(&guard), None);
+        record_at(at, acquire, peek(&guard), None);
         Logged {
             guard: Some(guard),
             release,
@@ -205,6 +220,7 @@ impl<T> Mutex<T> {
 }
 
 impl<T: 'static> Mutex<T> {
+    #[track_caller]
     pub fn lock(&self) -> LockResult<Logged<loom::sync::MutexGuard<'_, T>>> {
         acquired(self.0.lock(), "lock", "unlock")
     }
@@ -220,9 +236,11 @@ impl<T> RwLock<T> {
 }
 
 impl<T: 'static> RwLock<T> {
+    #[track_caller]
     pub fn read(&self) -> LockResult<Logged<loom::sync::RwLockReadGuard<'_, T>>> {
         acquired(self.0.read(), "read_lock", "read_unlock")
     }
+    #[track_caller]
     pub fn write(&self) -> LockResult<Logged<loom::sync::RwLockWriteGuard<'_, T>>> {
         acquired(self.0.write(), "write_lock", "write_unlock")
     }
@@ -236,6 +254,7 @@ impl Condvar {
         Condvar(loom::sync::Condvar::new())
     }
     /// Logged as `wait` (the lock is released) and, once woken, `lock` again.
+    #[track_caller]
     pub fn wait<'a, T: 'static>(
         &self,
         mut guard: Logged<loom::sync::MutexGuard<'a, T>>,
@@ -244,10 +263,12 @@ impl Condvar {
         let inner = guard.release().expect("a guard holds its lock until dropped");
         acquired(self.0.wait(inner), "lock", "unlock")
     }
+    #[track_caller]
     pub fn notify_one(&self) {
         self.0.notify_one();
         record("notify_one", None, None);
     }
+    #[track_caller]
     pub fn notify_all(&self) {
         self.0.notify_all();
         record("notify_all", None, None);

@@ -79,35 +79,62 @@ impl Scratch {
         std::fs::create_dir_all(&root).expect("create scratch dir");
         let held = std::fs::File::create(root.join(".lock")).expect("create lock file");
         held.lock().expect("lock the scratch copy");
+        let scratch = Scratch { root, _held: held };
+        scratch.restore();
+        scratch
+    }
+
+    /// Makes every file of the scratch copy the repository's again (files added to the
+    /// copy are left; remove them yourself).
+    pub fn restore(&self) {
         let repo = repo();
         for entry in [
             "Cargo.toml",
             "Cargo.lock",
             ".cargo",
+            "README.md",
             "src",
             "labkit",
+            "registry",
+            "clinic",
             "checks",
+            "bins",
             "shim",
             "models",
             "labs",
             "solutions",
+            "fixtures",
+            "book/src",
             "tests/originals",
         ] {
-            copy_tree(&repo.join(entry), &root.join(entry));
+            copy_tree(&repo.join(entry), &self.root.join(entry));
         }
-        Scratch { root, _held: held }
     }
 
-    /// Replaces the scratch copy's `labs/<file>` with `source`. Always writes, so the
-    /// file is newer than any binary built from an earlier case.
-    pub fn write_lab(&self, file: &str, source: &str) {
-        std::fs::write(self.root.join("labs").join(file), source).expect("write lab file");
+    /// Writes `text` to `path`, relative to the scratch copy.
+    pub fn write(&self, path: &str, text: &str) {
+        let path = self.root.join(path);
+        std::fs::create_dir_all(path.parent().expect("a file has a folder")).expect("create dir");
+        std::fs::write(path, text).expect("write file");
     }
 
-    /// `cargo lab check <lab> --json` on the scratch copy.
-    pub fn check(&self, lab: u32) -> (i32, Value) {
-        lab_json(&self.root, &["check", &lab.to_string()])
+    /// Reads `path`, relative to the repository.
+    pub fn original(&self, path: &str) -> String {
+        std::fs::read_to_string(repo().join(path)).expect("read a file of the repository")
     }
+
+    /// `cargo lab <args>` on the scratch copy: exit code and stdout.
+    pub fn lab(&self, args: &[&str]) -> (i32, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_leaklab"))
+            .args(args)
+            .env("LEAKLAB_ROOT", &self.root)
+            .env("CARGO_TARGET_DIR", self.root.join("target"))
+            .output()
+            .expect("run leaklab");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap_or(-1), text)
+    }
+
 }
 
 fn copy_tree(from: &Path, to: &Path) {

@@ -4,7 +4,7 @@
 //! Keep its signature and its 50 ms deadline. Check your fix with `cargo lab check 1`
 //! (hints: `cargo lab hint 1`). Edit only this file.
 
-use leaklab_checks::clinic::LabSystem;
+use leaklab_clinic::LabSystem;
 use std::time::Duration;
 use tokio::sync::oneshot;
 

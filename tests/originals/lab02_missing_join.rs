@@ -5,7 +5,7 @@
 //! record is written, and return the first failed write as an `Err`. Keep its signature.
 //! Check your fix with `cargo lab check 2` (hints: `cargo lab hint 2`). Edit only this file.
 
-use leaklab_checks::clinic::{PatientRecord, RecordStore, SyncError};
+use leaklab_clinic::{PatientRecord, RecordStore, SyncError};
 
 /// Copies today's patient records to the regional registry, one worker per record.
 /// Returns how many records were synced.
