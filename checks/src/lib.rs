@@ -15,6 +15,13 @@
 pub mod lab01;
 pub mod lab02;
 pub mod lab03;
+pub mod lab04;
+pub mod lab05;
+pub mod lab06;
+pub mod lab07;
+pub mod lab08;
+pub mod lab09;
+pub mod lab10;
 
 use labkit::child::Meta;
 pub use labkit::child::Subject;

@@ -7,8 +7,22 @@
 //! records what happened (`Registry::written`), so every run is exact, and instant on
 //! the paused clock. Labs import from here, never from the checks that grade them.
 
+mod gp_inbox;
 mod lab_system;
+mod pager;
+mod pathology;
 mod records;
+mod redaction;
+mod research;
+mod results_service;
+mod scheduler;
 
+pub use gp_inbox::{GpInbox, GpPractice, Page, PatientResults};
 pub use lab_system::LabSystem;
+pub use pager::{Ack, PageId, Pager, PagingNetwork, PendingAcks, PendingEntry};
+pub use pathology::{Department, Pathology, PathologyDesk, SummaryRequest};
 pub use records::{PatientRecord, RecordStore, Registry, SyncError};
+pub use redaction::{ClinicalNote, NOTE_WORK, NotesExport, Redactor};
+pub use research::{Anonymiser, Ehr, ResearchRecord, ResearchRegistry, ResearchStudy};
+pub use results_service::{Answer, Calls, LabResults, Laboratory, Reply, ResultRequest, Sent, Unavailable};
+pub use scheduler::{Appointment, Diary, Scheduler};

@@ -94,4 +94,214 @@ pub static LABS: &[Lab] = &[
             culprit: "self.booked.load",
         },
     },
+    Lab {
+        number: 4,
+        slug: "cooperative-cancellation",
+        title: "Cancellation is cooperative",
+        file: "lab04_cooperative_cancellation.rs",
+        part: Part::Cancellation,
+        summary: "the coordinator presses Stop on a research export, and the worker redacting the notes is aborted, yet runs on to the last note",
+        go: "cancel() only closes ctx.Done(); a busy loop that never checks it runs on to the end",
+        fix: "the worker checks the token between notes (on the blocking pool, where CPU work belongs) and returns how far it got, so Stop lands within a note",
+        hints: &[
+            Hint {
+                text: "Stop cancels the token and aborts the worker. Which line of the worker ever looks at the token? And where in its loop is the .await at which an abort could take effect?",
+                fits: &[Kind::MissedDeadline],
+            },
+            Hint {
+                text: "A token is only a flag: cancelling it again, or checking it once before the loop, stops nothing. An abort lands only at an .await, and never on a spawn_blocking task; and an aborted task returns no count, yet the function must still say how many notes were redacted.",
+                fits: &[Kind::LostWork, Kind::LeakedTask],
+            },
+            Hint {
+                text: "Move a clone of the token into the worker and check stop.is_cancelled() before each note, breaking out with the count so far; then await the worker and return its count. Better still, run that loop in tokio::task::spawn_blocking: CPU-bound work should not hold a runtime thread.",
+                fits: &[],
+            },
+        ],
+        checks: &[Check::Scenario],
+        exhibit: Exhibit {
+            check: Check::Scenario,
+            kind: Kind::MissedDeadline,
+            culprit: "tokio::spawn",
+        },
+    },
+    Lab {
+        number: 5,
+        slug: "orphaned-token",
+        title: "The orphaned token",
+        file: "lab05_orphaned_token.rs",
+        part: Part::Cancellation,
+        summary: "the clinician cancels an export, but its child tasks never hear of it and keep sending pages",
+        go: "a goroutine builds its own context.Background() instead of deriving from the request's ctx, so cancelling the request never reaches it",
+        fix: "each child's token is request.child_token(), so cancelling the request reaches every child and none outlives it",
+        hints: &[
+            Hint {
+                text: "When the request's token is cancelled, which other tokens does that reach? Follow the token each child waits on back to where it was made.",
+                fits: &[Kind::LeakedTask],
+            },
+            Hint {
+                text: "A child that cancels itself after a fixed time stops too late when the clinician cancels early, and too early when an export is long: the check varies both. Waiting for every child before returning makes the return late.",
+                fits: &[Kind::LostWork, Kind::MissedDeadline],
+            },
+            Hint {
+                text: "Make each child's token with request.child_token() before the spawn and move it in: cancelling the request then cancels every child.",
+                fits: &[],
+            },
+        ],
+        checks: &[Check::Scenario],
+        exhibit: Exhibit {
+            check: Check::Scenario,
+            kind: Kind::LeakedTask,
+            culprit: "tokio::spawn",
+        },
+    },
+    Lab {
+        number: 6,
+        slug: "forgotten-cancel",
+        title: "The forgotten cancel",
+        file: "lab06_forgotten_cancel.rs",
+        part: Part::Cancellation,
+        summary: "each booking starts a 30 s watchdog that nobody stops when the booking comes back early",
+        go: "context.WithTimeout without defer cancel(): the child context and its timer live on until the timeout fires",
+        fix: "the deadline lives inside the request (tokio::time::timeout, or a watchdog held in an AbortOnDropHandle), so it ends whenever the request ends",
+        hints: &[
+            Hint {
+                text: "When a booking comes back in 10 ms, what is the watchdog task doing, and who will ever stop it?",
+                fits: &[Kind::LeakedTask],
+            },
+            Hint {
+                text: "A shorter sleep only shortens each leak, and gives up on bookings that were coming back in time. Stopping the watchdog on the last line misses requests the portal drops midway: a dropped future never reaches that line.",
+                fits: &[Kind::LostWork, Kind::MissedDeadline],
+            },
+            Hint {
+                text: "Put the deadline inside the request: tokio::time::timeout(BOOKING_TIMEOUT, scheduler.book(patient)). Or keep the watchdog, but hold its JoinHandle in a tokio_util::task::AbortOnDropHandle, so it ends however the request ends.",
+                fits: &[],
+            },
+        ],
+        checks: &[Check::Scenario],
+        exhibit: Exhibit {
+            check: Check::Scenario,
+            kind: Kind::LeakedTask,
+            culprit: "tokio::spawn",
+        },
+    },
+    Lab {
+        number: 7,
+        slug: "stuck-receive",
+        title: "The stuck receive",
+        file: "lab07_stuck_receive.rs",
+        part: Part::Channels,
+        summary: "a ward stops waiting for the on-call doctor, but the task awaiting the reply and its entry in the pending table stay forever",
+        go: "a goroutine blocked on <-resultChan that no one will ever send on; the fix is a select with ctx.Done()",
+        fix: "the waiting task selects on the reply and on the ward leaving (Sender::closed), and a drop guard takes its entry out of the table however it ends",
+        hints: &[
+            Hint {
+                text: "When a ward gives up, it drops its receiver. Does the task that waits for the doctor ever hear of it? And who takes the page's sender out of the pending table?",
+                fits: &[Kind::LeakedTask],
+            },
+            Hint {
+                text: "A timeout in the task only guesses the ward's patience: too short loses answers the ward still wants, too long outlives the ward, and either way the entry stays in the table. oneshot::Sender::closed() completes when the receiver is dropped.",
+                fits: &[Kind::LostWork, Kind::SwallowedError],
+            },
+            Hint {
+                text: "In the task, tokio::select! on the doctor's reply and on to_ward.closed(); and put the entry's removal (pending.remove(page)) in the Drop of a small guard the task holds, so it runs however the task ends.",
+                fits: &[],
+            },
+        ],
+        checks: &[Check::Scenario],
+        exhibit: Exhibit {
+            check: Check::Scenario,
+            kind: Kind::LeakedTask,
+            culprit: "tokio::spawn",
+        },
+    },
+    Lab {
+        number: 8,
+        slug: "unclosed-pipeline",
+        title: "The pipeline that never closes",
+        file: "lab08_unclosed_pipeline.rs",
+        part: Part::Channels,
+        summary: "a spare Sender kept for retries means the anonymiser's channel never closes, so the export pipeline never ends",
+        go: "a pipeline stage ranges over a channel whose producer never closes it; each stage must close its output when done",
+        fix: "every Sender is moved into the stage that sends and dropped when that stage ends, so each channel closes after its last record and the pipeline shuts down stage by stage",
+        hints: &[
+            Hint {
+                text: "recv() returns None only when the queue is empty and every Sender of the channel is gone. Count the senders of the anonymiser's channel: who holds each one, and when is it dropped?",
+                fits: &[Kind::Hang],
+            },
+            Hint {
+                text: "Closing the receiver, a timeout, or stopping when the queue looks empty all end the wait by guessing, and a slow stage makes the guess wrong: records still on their way are lost, or stages are left running.",
+                fits: &[Kind::LostWork, Kind::LeakedTask, Kind::LostUpdate],
+            },
+            Hint {
+                text: "let _retries = ... keeps a Sender alive until the function returns (only let _ = drops at once). Remove it, or move it into the stage that would retry, so the reader's channel closes when the reader is done.",
+                fits: &[],
+            },
+        ],
+        checks: &[Check::Scenario],
+        exhibit: Exhibit {
+            check: Check::Scenario,
+            kind: Kind::Hang,
+            culprit: "let anonymising",
+        },
+    },
+    Lab {
+        number: 9,
+        slug: "no-timeout-downstream",
+        title: "No timeout downstream",
+        file: "lab09_no_timeout_downstream.rs",
+        part: Part::Load,
+        summary: "the laboratory hangs, so every request for lab results hangs with it, and a burst piles up a stuck task and an open lookup per request",
+        go: "a call to a slow service with no deadline: under load, blocked goroutines pile up until the service falls over; the fix gives each call context.WithTimeout",
+        fix: "each request waits for one of MAX_CALLS permits and for the lookup inside one timeout of DEADLINE, and answers Unavailable when it fires: every patient is answered in time, and a burst never puts more than MAX_CALLS lookups in flight",
+        hints: &[
+            Hint {
+                text: "The laboratory may never answer. How long does a request wait for it, and who answers the patient if it does not?",
+                fits: &[Kind::MissedDeadline, Kind::Hang],
+            },
+            Hint {
+                text: "A timeout alone answers everyone in time, but a burst still puts every request's lookup in flight at once, on a laboratory that takes MAX_CALLS. A bound alone lets hung lookups keep every permit while the rest wait forever. The deadline counts from when the portal sent the request: a wait for a permit, or in the channel, is part of it. And a reply dropped unanswered is not an answer.",
+                fits: &[Kind::LeakedTask, Kind::SwallowedError, Kind::LostWork],
+            },
+            Hint {
+                text: "Share an Arc<tokio::sync::Semaphore> with MAX_CALLS permits. In each request's task, put both permits.acquire() and lab.fetch(..) inside one tokio::time::timeout(DEADLINE, ..), and send Err(Unavailable) through the reply when it fires.",
+                fits: &[],
+            },
+        ],
+        checks: &[Check::Scenario],
+        exhibit: Exhibit {
+            check: Check::Scenario,
+            kind: Kind::LeakedTask,
+            culprit: "tokio::spawn",
+        },
+    },
+    Lab {
+        number: 10,
+        slug: "lost-trace-id",
+        title: "The lost trace id",
+        file: "lab10_lost_trace_id.rs",
+        part: Part::Load,
+        summary: "a results summary logs inside its request's span, but the lines from the department lookups it spawns have lost the trace id",
+        go: "request-scoped values such as a trace id travel in the context.Context each call takes; a global, or a context stored in a struct, mixes requests up",
+        fix: "each spawned lookup carries the request's span with it (.in_current_span(), or .instrument(span)), so every line it logs, on any thread, names its own request's trace id",
+        hints: &[
+            Hint {
+                text: "The request's span is entered while its own future is polled. Who polls a task spawned from it, and which span is current there?",
+                fits: &[Kind::LostWork],
+            },
+            Hint {
+                text: "A global, or a thread_local, holds one trace id for every request at once (or for every request on a thread): the check runs several requests together, and on worker threads. A span.enter() guard held across an .await stays entered on the thread while other requests run there. Span::current() inside the spawned task is the task's own: none.",
+                fits: &[Kind::LostUpdate, Kind::Unchecked],
+            },
+            Hint {
+                text: "Give the spawned future the span: lookups.spawn(async move { ... }.in_current_span()) (or .instrument(Span::current()), both from tracing::Instrument), called in the request, where its span is current. Or pass the trace id into the task and log it as a field.",
+                fits: &[],
+            },
+        ],
+        checks: &[Check::Scenario],
+        exhibit: Exhibit {
+            check: Check::Scenario,
+            kind: Kind::LostWork,
+            culprit: "lookups.spawn",
+        },
+    },
 ];
