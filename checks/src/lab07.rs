@@ -222,7 +222,7 @@ pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
             list(&patients),
             spawned_at(&sites, "filed")
         );
-        let finding = Finding::new(Kind::LeakedTask, message).measure("table_entries_left", left as u64);
+        let finding = Finding::new(Kind::LeakedEntry, message).measure("table_entries_left", left as u64);
         findings.push(finding.with_sites(sites));
     }
     for (page, answer) in case.pages.iter().zip(&seen.answers) {
@@ -378,7 +378,7 @@ mod tests {
         };
         let findings = judge(case, &seen);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].kind, Kind::LeakedTask);
+        assert_eq!(findings[0].kind, Kind::LeakedEntry);
         assert_eq!(findings[0].measured["table_entries_left"], 3);
         assert_eq!(findings[0].sites[0].file, "labs/lab07_stuck_receive.rs");
         assert!(findings[0].message.contains("patient 4, 6 and 8"));

@@ -289,7 +289,7 @@ fn judge_duplicates(case: &Case, seen: &Seen) -> Option<Finding> {
         twice.len(),
         case.records
     );
-    Some(Finding::new(Kind::LostUpdate, message).measure("records_duplicated", twice.len() as u64))
+    Some(Finding::new(Kind::Duplicated, message).measure("records_duplicated", twice.len() as u64))
 }
 
 fn seconds(time: Duration) -> String {
@@ -365,7 +365,7 @@ mod tests {
         seen.written.remove(&29);
         seen.written.insert(3, 2);
         let findings = judge(case, &seen);
-        assert_eq!(kinds(case, &seen), [Kind::LostWork, Kind::LostUpdate]);
+        assert_eq!(kinds(case, &seen), [Kind::LostWork, Kind::Duplicated]);
         assert_eq!(findings[0].measured["records_lost"], 2);
         assert_eq!(findings[1].measured["records_duplicated"], 1);
     }

@@ -366,7 +366,9 @@ fn judge_pile_up(case: &Case, seen: &Seen) -> Option<Finding> {
     }
     let message = format!("{}: {}", case.name, parts.join("; "));
     let sites = if over { callers } else { left_sites };
-    let finding = Finding::new(Kind::LeakedTask, message)
+    // Lookups past the bound are an overload; tasks left behind, a leak.
+    let kind = if over { Kind::Overload } else { Kind::LeakedTask };
+    let finding = Finding::new(kind, message)
         .measure("peak_calls_in_flight", u64::from(seen.peak_calls))
         .measure("max_calls", u64::from(MAX_CALLS))
         .measure("peak_tasks_alive", seen.peak_tasks as u64)
@@ -511,7 +513,7 @@ mod tests {
             ..correct(case)
         };
         let findings = judge(case, &seen);
-        assert_eq!(kinds(case, &seen), [Kind::LeakedTask]);
+        assert_eq!(kinds(case, &seen), [Kind::Overload]);
         assert_eq!(
             findings[0].sites[0].to_string(),
             "labs/lab09_no_timeout_downstream.rs:26"

@@ -283,7 +283,7 @@ fn judge_missing(case: &Case, seen: &Seen) -> Option<Finding> {
         case.name,
         missing.len(),
     );
-    let finding = Finding::new(Kind::LostWork, message)
+    let finding = Finding::new(Kind::LostContext, message)
         .measure("lines_without_a_trace_id", missing.len() as u64)
         .measure("log_lines", total as u64);
     Some(finding.with_sites(sites))
@@ -313,7 +313,7 @@ fn judge_mixed_up(case: &Case, seen: &Seen) -> Option<Finding> {
         patient(own),
         patient(named),
     );
-    let finding = Finding::new(Kind::LostUpdate, message)
+    let finding = Finding::new(Kind::LostContext, message)
         .measure("lines_with_another_trace_id", mixed.len() as u64)
         .measure("log_lines", seen.lines.len() as u64);
     Some(finding.with_sites(sites))
@@ -449,7 +449,7 @@ mod tests {
         let mut seen = correct(case);
         seen.lines[1].names = None;
         let findings = judge(case, &seen);
-        assert_eq!(kinds(case, &seen), [Kind::LostWork]);
+        assert_eq!(kinds(case, &seen), [Kind::LostContext]);
         assert_eq!(findings[0].sites[0].to_string(), "labs/lab10_lost_trace_id.rs:26");
         let message = &findings[0].message;
         assert!(
@@ -465,7 +465,7 @@ mod tests {
         let mut seen = correct(case);
         seen.lines[1].names = Some(2);
         let findings = judge(case, &seen);
-        assert_eq!(kinds(case, &seen), [Kind::LostUpdate]);
+        assert_eq!(kinds(case, &seen), [Kind::LostContext]);
         let message = &findings[0].message;
         assert!(message.contains("patient 101's summary"), "{message}");
         assert!(message.contains("patient 103's"), "{message}");
@@ -482,7 +482,7 @@ mod tests {
         });
         assert_eq!(kinds(case, &seen), []);
         seen.lines.push(Line::default());
-        assert_eq!(kinds(case, &seen), [Kind::LostWork]);
+        assert_eq!(kinds(case, &seen), [Kind::LostContext]);
     }
 
     #[test]

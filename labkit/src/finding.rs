@@ -19,6 +19,15 @@ pub enum Kind {
     LostWork,
     /// A read-modify-write that lost an update to another thread.
     LostUpdate,
+    /// An entry left in a table (a pending reply, a registration) after whoever filed
+    /// it stopped waiting.
+    LeakedEntry,
+    /// The same work done or delivered more than once.
+    Duplicated,
+    /// More work in flight at once than the bound the code is meant to keep.
+    Overload,
+    /// A request's own value (a trace id) missing from its work, or another's in its place.
+    LostContext,
     /// The scenario never finished: something waits for what will never come.
     Hang,
     /// A request answered, but later than its deadline allows.
@@ -39,10 +48,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 15] = [
         Kind::LeakedTask,
         Kind::LostWork,
         Kind::LostUpdate,
+        Kind::LeakedEntry,
+        Kind::Duplicated,
+        Kind::Overload,
+        Kind::LostContext,
         Kind::Hang,
         Kind::MissedDeadline,
         Kind::SwallowedError,
@@ -65,6 +78,10 @@ impl fmt::Display for Kind {
             Kind::LeakedTask => "leaked task",
             Kind::LostWork => "lost work",
             Kind::LostUpdate => "lost update",
+            Kind::LeakedEntry => "leaked entry",
+            Kind::Duplicated => "duplicated",
+            Kind::Overload => "overload",
+            Kind::LostContext => "lost context",
             Kind::Hang => "hang",
             Kind::MissedDeadline => "missed deadline",
             Kind::SwallowedError => "swallowed error",

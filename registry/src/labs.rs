@@ -196,7 +196,7 @@ pub static LABS: &[Lab] = &[
         hints: &[
             Hint {
                 text: "When a ward gives up, it drops its receiver. Does the task that waits for the doctor ever hear of it? And who takes the page's sender out of the pending table?",
-                fits: &[Kind::LeakedTask],
+                fits: &[Kind::LeakedTask, Kind::LeakedEntry],
             },
             Hint {
                 text: "A timeout in the task only guesses the ward's patience: too short loses answers the ward still wants, too long outlives the ward, and either way the entry stays in the table. oneshot::Sender::closed() completes when the receiver is dropped.",
@@ -230,7 +230,7 @@ pub static LABS: &[Lab] = &[
             },
             Hint {
                 text: "Closing the receiver, a timeout, or stopping when the queue looks empty all end the wait by guessing, and a slow stage makes the guess wrong: records still on their way are lost, or stages are left running.",
-                fits: &[Kind::LostWork, Kind::LeakedTask, Kind::LostUpdate],
+                fits: &[Kind::LostWork, Kind::LeakedTask, Kind::Duplicated],
             },
             Hint {
                 text: "let _retries = ... keeps a Sender alive until the function returns (only let _ = drops at once). Remove it, or move it into the stage that would retry, so the reader's channel closes when the reader is done.",
@@ -260,7 +260,7 @@ pub static LABS: &[Lab] = &[
             },
             Hint {
                 text: "A timeout alone answers everyone in time, but a burst still puts every request's lookup in flight at once, on a laboratory that takes MAX_CALLS. A bound alone lets hung lookups keep every permit while the rest wait forever. The deadline counts from when the portal sent the request: a wait for a permit, or in the channel, is part of it. And a reply dropped unanswered is not an answer.",
-                fits: &[Kind::LeakedTask, Kind::SwallowedError, Kind::LostWork],
+                fits: &[Kind::Overload, Kind::LeakedTask, Kind::SwallowedError, Kind::LostWork],
             },
             Hint {
                 text: "Share an Arc<tokio::sync::Semaphore> with MAX_CALLS permits. In each request's task, put both permits.acquire() and lab.fetch(..) inside one tokio::time::timeout(DEADLINE, ..), and send Err(Unavailable) through the reply when it fires.",
@@ -270,7 +270,7 @@ pub static LABS: &[Lab] = &[
         checks: &[Check::Scenario],
         exhibit: Exhibit {
             check: Check::Scenario,
-            kind: Kind::LeakedTask,
+            kind: Kind::Overload,
             culprit: "tokio::spawn",
         },
     },
@@ -286,11 +286,11 @@ pub static LABS: &[Lab] = &[
         hints: &[
             Hint {
                 text: "The request's span is entered while its own future is polled. Who polls a task spawned from it, and which span is current there?",
-                fits: &[Kind::LostWork],
+                fits: &[Kind::LostContext, Kind::LostWork],
             },
             Hint {
                 text: "A global, or a thread_local, holds one trace id for every request at once (or for every request on a thread): the check runs several requests together, and on worker threads. A span.enter() guard held across an .await stays entered on the thread while other requests run there. Span::current() inside the spawned task is the task's own: none.",
-                fits: &[Kind::LostUpdate, Kind::Unchecked],
+                fits: &[Kind::Unchecked],
             },
             Hint {
                 text: "Give the spawned future the span: lookups.spawn(async move { ... }.in_current_span()) (or .instrument(Span::current()), both from tracing::Instrument), called in the request, where its span is current. Or pass the trace id into the task and log it as a field.",
@@ -300,7 +300,7 @@ pub static LABS: &[Lab] = &[
         checks: &[Check::Scenario],
         exhibit: Exhibit {
             check: Check::Scenario,
-            kind: Kind::LostWork,
+            kind: Kind::LostContext,
             culprit: "lookups.spawn",
         },
     },
