@@ -22,6 +22,9 @@ pub mod lab07;
 pub mod lab08;
 pub mod lab09;
 pub mod lab10;
+pub mod lab11;
+pub mod lab12;
+pub mod lab13;
 
 use labkit::child::Meta;
 pub use labkit::child::Subject;

@@ -7,6 +7,8 @@
 //! records what happened (`Registry::written`), so every run is exact, and instant on
 //! the paused clock. Labs import from here, never from the checks that grade them.
 
+mod audit;
+mod charts;
 mod gp_inbox;
 mod lab_system;
 mod pager;
@@ -16,7 +18,10 @@ mod redaction;
 mod research;
 mod results_service;
 mod scheduler;
+mod ward_board;
 
+pub use audit::{AuditLine, AuditLog, AuditTrail};
+pub use charts::{Chart, ChartArchive, Fetch, RecordsService};
 pub use gp_inbox::{GpInbox, GpPractice, Page, PatientResults};
 pub use lab_system::LabSystem;
 pub use pager::{Ack, PageId, Pager, PagingNetwork, PendingAcks, PendingEntry};
@@ -26,3 +31,4 @@ pub use redaction::{ClinicalNote, NOTE_WORK, NotesExport, Redactor};
 pub use research::{Anonymiser, Ehr, ResearchRecord, ResearchRegistry, ResearchStudy};
 pub use results_service::{Answer, Calls, LabResults, Laboratory, Reply, ResultRequest, Sent, Unavailable};
 pub use scheduler::{Appointment, Diary, Scheduler};
+pub use ward_board::{ResultNotice, Ward, WardBoard};

@@ -26,6 +26,7 @@
 #[cfg(loom)]
 pub mod driver;
 pub mod lab03;
+pub mod lab11;
 #[cfg(loom)]
 pub mod steps;
 

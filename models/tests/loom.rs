@@ -1,5 +1,6 @@
-//! The loom suite: lab 3's model must catch the original, pass the solution, and reject
-//! the wrong fixes that look right.
+//! The loom suite: lab 3's model must catch the original, pass the solution, and show
+//! each wrong fix's interleaving for what it is. (`tests/fixtures.rs` checks every
+//! fixture's finding kind through the runner; this suite looks at the interleavings.)
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom --cfg tokio_unstable" LOOM_MAX_PREEMPTIONS=2 \
@@ -7,55 +8,53 @@
 //! ```
 //!
 //! The original and the solution run as their check binaries, in child processes, so a
-//! model that aborts cannot take this test binary down. The fixes in `wrong_fixes/` and
-//! `right_fixes/` are known code and run in process.
+//! model that aborts cannot take this test binary down. The fixtures are known code and
+//! run in process.
 #![cfg(loom)]
 
-use labkit::child::{Meta, run_check};
-use labkit::{Kind, Report, Variant};
-use leaklab_models::counter::{self, Step};
+use labkit::child::{Meta, Subject, run_check};
+use labkit::{Check, Kind, Report, Variant, Verdict};
+use leaklab_models::lab03;
+use leaklab_models::steps::{self, Step};
 use std::path::Path;
 use std::time::Duration;
 
-#[path = "wrong_fixes/bypasses_the_shim.rs"]
+#[path = "../../fixtures/lab03/wrong/bypasses_the_shim.rs"]
 mod bypasses_the_shim;
-#[path = "right_fixes/cas_loop.rs"]
+#[path = "../../fixtures/lab03/right/cas_loop.rs"]
 mod cas_loop;
-#[path = "wrong_fixes/cas_once.rs"]
+#[path = "../../fixtures/lab03/wrong/cas_once.rs"]
 mod cas_once;
-#[path = "right_fixes/fetch_update.rs"]
+#[path = "../../fixtures/lab03/right/fetch_update.rs"]
 mod fetch_update;
-#[path = "right_fixes/one_lock.rs"]
+#[path = "../../fixtures/lab03/right/one_lock.rs"]
 mod one_lock;
-#[path = "wrong_fixes/read_then_write_lock.rs"]
+#[path = "../../fixtures/lab03/wrong/read_then_write_lock.rs"]
 mod read_then_write_lock;
-#[path = "wrong_fixes/relock.rs"]
+#[path = "../../fixtures/lab03/wrong/relock.rs"]
 mod relock;
-#[path = "wrong_fixes/seqcst.rs"]
+#[path = "../../fixtures/lab03/wrong/seqcst.rs"]
 mod seqcst;
-#[path = "wrong_fixes/two_locks.rs"]
+#[path = "../../fixtures/lab03/wrong/two_locks.rs"]
 mod two_locks;
 
 fn run_binary(exe: &str, variant: Variant) -> Report {
-    run_check(
-        Path::new(exe),
-        Meta {
-            lab: 3,
-            variant,
-            check: "loom",
-        },
-        Duration::from_secs(60),
-    )
+    let meta = Meta {
+        lab: 3,
+        variant,
+        check: Check::Loom,
+    };
+    run_check(Path::new(exe), meta, Duration::from_secs(60))
 }
 
 /// The lost-update finding's interleaving, read back into steps.
-fn lost_update(report: &Report) -> (&labkit::Finding, Vec<Step>) {
+fn lost_update(report: &Verdict) -> (&labkit::Finding, Vec<Step>) {
     let finding = report
         .findings
         .iter()
         .find(|finding| finding.kind == Kind::LostUpdate)
         .unwrap_or_else(|| panic!("expected a lost update, got {report:#?}"));
-    let steps = counter::parse(
+    let steps = steps::parse(
         finding
             .detail
             .as_deref()
@@ -64,21 +63,31 @@ fn lost_update(report: &Report) -> (&labkit::Finding, Vec<Step>) {
     (finding, steps)
 }
 
+/// A fixture's file, as the model's sites name it.
 macro_rules! check {
-    ($lab:ident) => {
-        counter::check(
-            Variant::Student,
+    ($lab:ident) => {{
+        let subject = Subject {
+            lab: 3,
+            variant: Variant::Fixture,
+            file: "fixtures/lab03/wrong/x.rs",
+        };
+        lab03::check(
+            &subject,
             $lab::BookingCounter::new,
             $lab::BookingCounter::record_booking,
             $lab::BookingCounter::total,
         )
-    };
+    }};
 }
 
 #[test]
 fn the_original_loses_a_booking_and_the_model_shows_how() {
-    let report = run_binary(env!("CARGO_BIN_EXE_lab03-original"), Variant::Original);
-    let (finding, steps) = lost_update(&report);
+    let report = run_binary(env!("CARGO_BIN_EXE_lab03-loom-original"), Variant::Original);
+    let verdict = Verdict {
+        findings: report.findings.clone(),
+        ..Verdict::default()
+    };
+    let (finding, steps) = lost_update(&verdict);
     assert_eq!(
         (
             finding.measured["expected"],
@@ -106,22 +115,23 @@ fn the_original_loses_a_booking_and_the_model_shows_how() {
             .all(|store| store.wrote == loads[0].read.map(|read| read + 1))
     );
 
-    let site = &finding.sites[0];
-    assert_eq!(site.file, "tests/originals/lab03_unsynchronised_counter.rs");
+    // The sites are the lines that raced: the load, then the store.
     let source = include_str!("../../tests/originals/lab03_unsynchronised_counter.rs");
-    let line = source
-        .lines()
-        .nth(site.line as usize - 1)
-        .expect("the site's line exists");
-    assert!(
-        line.contains("fn record_booking"),
-        "the site points at record_booking, not {line:?}"
-    );
+    let lines: Vec<&str> = finding
+        .sites
+        .iter()
+        .map(|site| {
+            assert_eq!(site.file, "tests/originals/lab03_unsynchronised_counter.rs");
+            source.lines().nth(site.line as usize - 1).expect("the site's line exists")
+        })
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].contains(".load(") && lines[1].contains(".store("), "{lines:?}");
 }
 
 #[test]
 fn the_solution_passes() {
-    let report = run_binary(env!("CARGO_BIN_EXE_lab03-solution"), Variant::Solution);
+    let report = run_binary(env!("CARGO_BIN_EXE_lab03-loom-solution"), Variant::Solution);
     assert!(report.passed(), "{report:#?}");
     assert!(report.measured["executions"] > 1);
 }
@@ -175,28 +185,28 @@ fn locking_the_lock_again_is_reported_as_a_deadlock() {
 }
 
 #[test]
-fn std_sync_types_the_model_cannot_see_are_not_a_pass() {
+fn std_sync_types_the_model_cannot_see_are_unchecked() {
     let report = check!(bypasses_the_shim);
-    assert!(!report.passed());
+    assert_eq!(report.findings[0].kind, Kind::Unchecked, "{report:#?}");
     assert!(report.findings[0].message.contains("leaklab_sync"), "{report:#?}");
 }
 
 #[test]
 fn one_lock_held_across_the_update_passes() {
     let report = check!(one_lock);
-    assert!(report.passed(), "{report:#?}");
+    assert!(report.findings.is_empty(), "{report:#?}");
 }
 
 #[test]
 fn a_retried_compare_exchange_passes() {
     let report = check!(cas_loop);
-    assert!(report.passed(), "{report:#?}");
+    assert!(report.findings.is_empty(), "{report:#?}");
 }
 
 #[test]
 fn fetch_update_passes() {
     let report = check!(fetch_update);
-    assert!(report.passed(), "{report:#?}");
+    assert!(report.findings.is_empty(), "{report:#?}");
 }
 
 #[test]
@@ -207,26 +217,245 @@ fn an_interleaving_reads_back_as_it_was_written() {
             op: "load".into(),
             read: Some(0),
             wrote: None,
+            at: Some("labs/lab03_unsynchronised_counter.rs:24".into()),
         },
         Step {
             thread: "booking thread 2".into(),
             op: "fetch_add".into(),
             read: Some(0),
             wrote: Some(1),
+            at: Some("labs/lab03_unsynchronised_counter.rs:25".into()),
         },
         Step {
             thread: "booking thread 1".into(),
             op: "lock".into(),
             read: None,
             wrote: None,
+            at: None,
         },
         Step {
             thread: "main".into(),
             op: "store".into(),
             read: None,
             wrote: Some(7),
+            at: None,
         },
     ];
-    let text = counter::render(&steps) + "\n=> total() returned 1 after 2 bookings";
-    assert_eq!(counter::parse(&text), steps);
+    let text = steps::render(&steps) + "\n=> total() returned 1 after 2 bookings";
+    assert_eq!(steps::parse(&text), steps);
+}
+
+// Lab 11, the early wake-up: the model must show `wait` returning before the uploads
+// have finished (or sleeping through its wake-up) for what it is, and pass the fixes.
+
+#[path = "../../fixtures/lab11/wrong/count_in_under_lock.rs"]
+mod lab11_count_in_under_lock;
+#[path = "../../fixtures/lab11/right/join_handles.rs"]
+mod lab11_join_handles;
+#[path = "../../fixtures/lab11/right/mutex_count.rs"]
+mod lab11_mutex_count;
+#[path = "../../fixtures/lab11/wrong/mutex_count_inside.rs"]
+mod lab11_mutex_count_inside;
+#[path = "../../fixtures/lab11/wrong/notify_without_lock.rs"]
+mod lab11_notify_without_lock;
+#[path = "../../fixtures/lab11/wrong/relaxed.rs"]
+mod lab11_relaxed;
+#[path = "../../fixtures/lab11/wrong/seqcst.rs"]
+mod lab11_seqcst;
+#[path = "../../fixtures/lab11/wrong/unlocked_check.rs"]
+mod lab11_unlocked_check;
+#[path = "../../fixtures/lab11/wrong/yield_before_wait.rs"]
+mod lab11_yield_before_wait;
+
+fn run_lab11_binary(exe: &str, variant: Variant) -> Report {
+    let meta = Meta {
+        lab: 11,
+        variant,
+        check: Check::Loom,
+    };
+    run_check(Path::new(exe), meta, Duration::from_secs(60))
+}
+
+/// Lab 11's model on a fixture, with the sites named by the fixture's own file.
+macro_rules! check11 {
+    ($fixture:ident, $file:literal) => {{
+        let subject = Subject {
+            lab: 11,
+            variant: Variant::Fixture,
+            file: $file,
+        };
+        leaklab_models::lab11!($fixture, &subject)
+    }};
+}
+
+/// The early return's finding, and its interleaving read back: the steps before `wait`
+/// returned, and those after.
+fn early_return(report: &Verdict) -> (&labkit::Finding, Vec<Step>, Vec<Step>) {
+    let finding = report
+        .findings
+        .iter()
+        .find(|finding| finding.kind == Kind::LostWork)
+        .unwrap_or_else(|| panic!("expected lost work, got {report:#?}"));
+    let detail = finding
+        .detail
+        .as_deref()
+        .expect("the finding shows its interleaving");
+    let (before, after) = detail
+        .split_once("=> wait() returned with")
+        .unwrap_or_else(|| panic!("the log is cut where wait() returned: {detail}"));
+    (finding, steps::parse(before), steps::parse(after))
+}
+
+/// The batch job's last load of the count before `wait` returned read zero, and the
+/// first step an upload took after the return is the count that came too late.
+fn assert_counted_in_too_late(before: &[Step], after: &[Step]) {
+    let decided = before
+        .iter()
+        .rev()
+        .find(|step| step.thread == lab11::BATCH_JOB && step.read.is_some())
+        .unwrap_or_else(|| panic!("the batch job read the count: {before:#?}"));
+    assert_eq!(decided.read, Some(0), "{before:#?}");
+    let late = after
+        .iter()
+        .find(|step| step.thread.starts_with("upload "))
+        .unwrap_or_else(|| panic!("an upload ran after the return: {after:#?}"));
+    assert!(
+        late.read == Some(0) && late.wrote == Some(1),
+        "the late step counts an upload in: {late:#?}"
+    );
+}
+
+use leaklab_models::lab11;
+
+#[test]
+fn lab11_the_original_returns_before_the_uploads_start_and_the_model_shows_how() {
+    let report = run_lab11_binary(env!("CARGO_BIN_EXE_lab11-loom-original"), Variant::Original);
+    let verdict = Verdict {
+        findings: report.findings.clone(),
+        ..Verdict::default()
+    };
+    let (finding, before, after) = early_return(&verdict);
+    assert_eq!(finding.measured["uploads"], 2);
+    assert!(finding.measured["finished_at_return"] < 2, "{finding:#?}");
+    assert_counted_in_too_late(&before, &after);
+
+    // The sites: the count that came too late, inside the upload's thread, then the
+    // check in wait() that read zero.
+    let source = include_str!("../../tests/originals/lab11_early_wake_up.rs");
+    let lines: Vec<&str> = finding
+        .sites
+        .iter()
+        .map(|site| {
+            assert_eq!(site.file, "tests/originals/lab11_early_wake_up.rs");
+            source
+                .lines()
+                .nth(site.line as usize - 1)
+                .expect("the site's line exists")
+        })
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].contains("uploads.in_flight.fetch_add") && lines[1].contains(".load("),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn lab11_the_solution_passes() {
+    let report = run_lab11_binary(env!("CARGO_BIN_EXE_lab11-loom-solution"), Variant::Solution);
+    assert!(report.passed(), "{report:#?}");
+    assert!(report.measured["executions"] > 1);
+}
+
+#[test]
+fn lab11_seqcst_with_the_count_still_in_the_thread_is_rejected() {
+    let report = check11!(lab11_seqcst, "fixtures/lab11/wrong/seqcst.rs");
+    let (finding, before, after) = early_return(&report);
+    assert_counted_in_too_late(&before, &after);
+    assert!(!finding.sites.is_empty(), "{finding:#?}");
+}
+
+#[test]
+fn lab11_a_yield_or_a_lock_around_the_late_count_is_rejected() {
+    for report in [
+        check11!(
+            lab11_yield_before_wait,
+            "fixtures/lab11/wrong/yield_before_wait.rs"
+        ),
+        check11!(
+            lab11_count_in_under_lock,
+            "fixtures/lab11/wrong/count_in_under_lock.rs"
+        ),
+        check11!(
+            lab11_mutex_count_inside,
+            "fixtures/lab11/wrong/mutex_count_inside.rs"
+        ),
+    ] {
+        let (finding, _, _) = early_return(&report);
+        assert!(finding.measured["finished_at_return"] < 2, "{finding:#?}");
+    }
+}
+
+/// A missed wake-up: the last upload notified before the batch job slept, and the batch
+/// job's last step is that sleep.
+fn assert_missed_wake_up(report: &Verdict) {
+    assert_eq!(report.findings.len(), 1, "{report:#?}");
+    let finding = &report.findings[0];
+    assert_eq!(finding.kind, Kind::Deadlock, "{report:#?}");
+    let steps = steps::parse(finding.detail.as_deref().expect("the log"));
+    let slept = steps
+        .iter()
+        .rposition(|step| step.thread == lab11::BATCH_JOB)
+        .expect("the batch job took steps");
+    assert_eq!(steps[slept].op, "wait", "{steps:#?}");
+    let notified = steps
+        .iter()
+        .position(|step| step.op == "notify_all")
+        .unwrap_or_else(|| panic!("an upload notified: {steps:#?}"));
+    assert!(notified < slept, "{steps:#?}");
+}
+
+#[test]
+fn lab11_checking_the_count_outside_the_lock_misses_the_wake_up() {
+    assert_missed_wake_up(&check11!(
+        lab11_unlocked_check,
+        "fixtures/lab11/wrong/unlocked_check.rs"
+    ));
+}
+
+#[test]
+fn lab11_notifying_without_the_lock_misses_the_wake_up() {
+    assert_missed_wake_up(&check11!(
+        lab11_notify_without_lock,
+        "fixtures/lab11/wrong/notify_without_lock.rs"
+    ));
+}
+
+#[test]
+fn lab11_relaxed_orderings_hide_the_uploads_work_from_the_batch_job() {
+    let report = check11!(lab11_relaxed, "fixtures/lab11/wrong/relaxed.rs");
+    assert_eq!(report.findings.len(), 1, "{report:#?}");
+    let finding = &report.findings[0];
+    // wait() returned in time; what the batch job saw of the uploads was not ordered.
+    assert_eq!(finding.kind, Kind::LostWork, "{report:#?}");
+    assert!(finding.message.contains("causality violation"), "{finding:#?}");
+    let steps = steps::parse(finding.detail.as_deref().expect("the log"));
+    let last_read = steps
+        .iter()
+        .rev()
+        .find(|step| step.thread == lab11::BATCH_JOB && step.read.is_some())
+        .expect("the batch job read the count");
+    assert_eq!(last_read.read, Some(0), "{steps:#?}");
+}
+
+#[test]
+fn lab11_a_count_under_one_lock_passes() {
+    let report = check11!(lab11_mutex_count, "fixtures/lab11/right/mutex_count.rs");
+    assert!(report.findings.is_empty(), "{report:#?}");
+}
+
+#[test]
+fn lab11_joining_every_upload_passes() {
+    let report = check11!(lab11_join_handles, "fixtures/lab11/right/join_handles.rs");
+    assert!(report.findings.is_empty(), "{report:#?}");
 }

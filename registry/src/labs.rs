@@ -304,4 +304,94 @@ pub static LABS: &[Lab] = &[
             culprit: "lookups.spawn",
         },
     },
+    Lab {
+        number: 11,
+        slug: "early-wake-up",
+        title: "The early wake-up",
+        file: "lab11_early_wake_up.rs",
+        part: Part::SharedState,
+        summary: "the batch job waits for the night's lab-report uploads, but wait() returns before they have even started",
+        go: "wg.Add(1) inside the goroutine: Wait can run before any Add and return at once",
+        fix: "start() counts each upload in before its thread exists, so wait() cannot see zero while an upload is still to run; the check and the sleep stay under one lock",
+        hints: &[
+            Hint {
+                text: "When wait() reads the count, which uploads have counted themselves in? Follow one upload from start() to the first step its thread takes.",
+                fits: &[Kind::LostWork],
+            },
+            Hint {
+                text: "SeqCst, a yield or a lock around the count does not help: the count is not late to be seen, it has not been made yet. And the check of the count and the sleep must be under one lock, with the last upload notifying under it, or the wake-up can fall in between.",
+                fits: &[Kind::Deadlock, Kind::Spin, Kind::Unchecked],
+            },
+            Hint {
+                text: "Count the upload in inside start(), before thread::spawn (Go's wg.Add(1) goes before go), and leave the thread only the count out.",
+                fits: &[],
+            },
+        ],
+        checks: &[Check::Loom, Check::Scenario],
+        exhibit: Exhibit {
+            check: Check::Loom,
+            kind: Kind::LostWork,
+            culprit: "batch.uploading.fetch_add",
+        },
+    },
+    Lab {
+        number: 12,
+        slug: "lock-across-await",
+        title: "The lock held across .await",
+        file: "lab12_lock_across_await.rs",
+        part: Part::SharedState,
+        summary: "the ward's chart cache keeps its lock while it fetches a chart, so two clinicians opening charts at once stop the whole runtime",
+        go: "a mutex held across a slow call serialises every request; hold a lock as briefly as you can, and use an RWMutex for read-mostly maps",
+        fix: "the guard covers only the map: copy out what you need and drop it before the fetch, then lock again to insert, so a cached chart comes back at once and an uncached one takes one fetch",
+        hints: &[
+            Hint {
+                text: "Two reads share one thread. The first takes the lock and awaits the records service with the guard still in hand. What does the second read's lock() do to that thread, and who can ever release the lock? Try cargo clippy -p leaklab-bins --bin lab12-yours -- -W clippy::await_holding_lock.",
+                fits: &[Kind::Deadlock, Kind::Hang],
+            },
+            Hint {
+                text: "tokio::sync::Mutex ends the deadlock, not the waiting: held across the fetch, it makes every read queue behind every fetch before it, so ten charts take ten fetches and a cached chart waits behind other patients. Retrying try_lock with a yield turns the wait into a spin, and answering before the fetch is done hands out the wrong chart.",
+                fits: &[Kind::MissedDeadline, Kind::LostWork, Kind::Spin],
+            },
+            Hint {
+                text: "Hold the lock only to touch the map: let cached = self.charts.lock().unwrap().get(&patient).cloned(); if that is None, fetch with no lock held, then lock again to insert the chart. An RwLock suits read-mostly data, under the same rule: no guard across an .await.",
+                fits: &[],
+            },
+        ],
+        checks: &[Check::Scenario],
+        exhibit: Exhibit {
+            check: Check::Scenario,
+            kind: Kind::Deadlock,
+            culprit: "self.charts.lock()",
+        },
+    },
+    Lab {
+        number: 13,
+        slug: "select-loop",
+        title: "The select loop that never exits",
+        file: "lab13_select_loop.rs",
+        part: Part::Cancellation,
+        summary: "the ward's result listener logs the shutdown and goes round its loop again, for ever: a cancelled token is ready on every turn",
+        go: "for { select { case <-ctx.Done(): log } } with no return keeps looping (and in Go, break only leaves the select)",
+        fix: "the cancel branch breaks out of the loop, and None from recv() ends it too, so the listener ends at shutdown and when the channel closes",
+        hints: &[
+            Hint {
+                text: "Once shutdown is cancelled, what does shutdown.cancelled() give the next time the loop reaches the select!, and the time after that? Which line ever leaves the loop?",
+                fits: &[Kind::Spin, Kind::Deadlock],
+            },
+            Hint {
+                text: "continue, a yield or a sleep in the cancel branch still goes round the loop: politer, never finished. And a Some(result) = results.recv() pattern only disables its branch when the channel closes; it ends nothing.",
+                fits: &[Kind::LeakedTask, Kind::LostWork],
+            },
+            Hint {
+                text: "break in the cancel branch (in Rust, break inside select! leaves the enclosing loop, unlike Go), and match what recv() returns: Some(result) is posted, None breaks.",
+                fits: &[],
+            },
+        ],
+        checks: &[Check::Scenario],
+        exhibit: Exhibit {
+            check: Check::Scenario,
+            kind: Kind::Spin,
+            culprit: "audit.record(",
+        },
+    },
 ];
