@@ -41,6 +41,17 @@ fn child() {
             });
             notes(outcome.notes())
         }
+        "yield-forever" => {
+            Detector::new().run(|| async {
+                let polite = tokio::spawn(async { // at: yield-forever
+                    loop {
+                        tokio::task::yield_now().await;
+                    }
+                });
+                let _ = polite.await;
+            });
+            Verdict::default()
+        }
         "thread-spin" => {
             let spinner = std::thread::spawn(|| {
                 #[rustfmt::skip]
@@ -191,6 +202,20 @@ fn a_blocked_task_is_reported_as_deadlock_at_the_second_lock() {
     let finding = stuck("deadlock", Kind::Deadlock);
     assert!(finding.measured["cpu_ms"] < finding.measured["stuck_ms"] / 4);
     points_at(&finding, "deadlock");
+}
+
+#[cfg(tokio_unstable)]
+#[test]
+fn a_task_that_yields_forever_is_reported_as_spin_at_its_spawn_site() {
+    // Every poll returns, so nothing is stuck and the runtime is never idle; but the
+    // paused clock cannot move while a task is always ready.
+    let (report, took) = run_child("yield-forever");
+    let finding = &report.findings[0];
+    assert_eq!(finding.kind, Kind::Spin, "{report:#?}");
+    assert!(took < Duration::from_secs(15), "reported after {took:?}");
+    assert!(finding.measured["frozen_ms"] >= 3000 && finding.measured["polls"] > 1000, "{finding:#?}");
+    let spawned = finding.sites.last().expect("the spawn site");
+    assert_eq!(spawned.line, line_of("yield-forever"), "{finding:#?}");
 }
 
 #[test]

@@ -15,6 +15,14 @@
 //! [`progress`](crate::watchdog::progress), nothing will ever wake it. The runtime is then
 //! asked, from outside, for its tasks' await chains (see `runtime::watched`).
 //!
+//! **A frozen clock.** On the paused clock, a task that yields in a loop (`yield_now`,
+//! a `select!` branch that is always ready) is polled again and again, so the runtime is
+//! never idle, no poll is stuck, and the clock never gets to move: no timer fires, ever.
+//! A paused run whose clock has not moved for [`FROZEN_LIMIT`] of wall time while its
+//! tasks kept being polled is reported as a spin, with the task seen busy most often.
+//! (No lab does seconds of real work at one virtual instant: a burst of a thousand
+//! requests takes milliseconds.)
+//!
 //! Without `--cfg tokio_unstable` there are no poll hooks and no blocking-pool metrics:
 //! only the scenario's own future is watched, and a hang is left to the parent's wall
 //! clock. A task that blocks on purpose (`block_in_place`) for longer than the limit is
@@ -47,6 +55,21 @@ pub(crate) struct Monitor {
     /// Paused runs' runtime threads, by run: (sequence, progress counter) while idle.
     #[cfg_attr(not(tokio_unstable), allow(dead_code))]
     idle: HashMap<u64, Still<(u64, u64)>>,
+    /// Paused runs' clocks, by run, while they stand still.
+    #[cfg_attr(not(tokio_unstable), allow(dead_code))]
+    frozen: HashMap<u64, Frozen>,
+}
+
+/// How long a paused run's clock may stand still while its tasks are polled.
+pub(crate) const FROZEN_LIMIT: Duration = Duration::from_secs(3);
+
+/// A paused run's clock standing still: since when, the runtime thread's poll sequence
+/// then, and which tasks the samples found busy.
+#[derive(Default)]
+struct Frozen {
+    clock: Still<u64>,
+    seq_from: u64,
+    busy: HashMap<u64, u32>,
 }
 
 #[derive(Default)]
@@ -95,8 +118,12 @@ impl Monitor {
             if let Some(finding) = self.hang(run, now, limit) {
                 return Runs::Stuck(Box::new(finding));
             }
+            if let Some(finding) = self.frozen(run, now) {
+                return Runs::Stuck(Box::new(finding));
+            }
         }
         self.idle.retain(|id, _| runs.iter().any(|r| r.id == *id));
+        self.frozen.retain(|id, _| runs.iter().any(|r| r.id == *id));
         Runs::Live
     }
 
@@ -126,6 +153,53 @@ impl Monitor {
         run.dump_request.notify_one();
         let dump = answer.recv_timeout(Duration::from_secs(2)).ok();
         Some(hang(run, stuck, dump))
+    }
+}
+
+impl Monitor {
+    /// A paused run whose clock stands still while its tasks keep being polled.
+    #[cfg(tokio_unstable)]
+    fn frozen(&mut self, run: &Arc<Tracker>, now: Instant) -> Option<Finding> {
+        let main = run.main.get()?;
+        let state = main.state();
+        let frozen = self.frozen.entry(run.id).or_default();
+        frozen.clock.observe(run.clock_nanos(), now);
+        if frozen.clock.samples() == 1 {
+            frozen.seq_from = state.seq;
+            frozen.busy.clear();
+        }
+        if state.depth > 0 {
+            *frozen.busy.entry(state.task).or_default() += 1;
+        }
+        let still = frozen.clock.stuck(now, FROZEN_LIMIT)?;
+        let polls = state.seq.wrapping_sub(frozen.seq_from) / 2;
+        if polls == 0 {
+            return None; // idle, not busy: the hang rule's business
+        }
+        let busiest = frozen.busy.iter().max_by_key(|(_, n)| **n).map(|(task, _)| *task);
+        let task = busiest.filter(|t| *t != SCENARIO).and_then(|t| run.record(t));
+        let frames = main.tid.and_then(stacks::sample).unwrap_or_default();
+        let mut sites = Vec::new();
+        if let Some((file, line)) = stacks::innermost_code_under_test(&frames) {
+            sites.push(Site { file, line, count: 1, stack: None });
+        }
+        sites.extend(group_sites(task.as_slice()));
+        let who = match &task {
+            Some(TaskRecord { file: Some(file), line, .. }) => format!("the task spawned at {file}:{line}"),
+            _ => "the scenario's own future".to_owned(),
+        };
+        let message = format!(
+            "the runtime kept polling ({polls} polls) but its clock has not moved for {:.1} s of wall \
+             time: {who} yields in a loop and never waits (yield_now, or a select! branch that is \
+             always ready), so no timer can ever fire",
+            still.as_secs_f64()
+        );
+        Some(
+            Finding::new(Kind::Spin, message)
+                .measure("frozen_ms", still.as_millis() as u64)
+                .measure("polls", polls)
+                .with_sites(sites),
+        )
     }
 }
 

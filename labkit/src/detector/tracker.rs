@@ -128,6 +128,11 @@ impl Tracker {
         }
     }
 
+    /// The run's clock as the hooks last read it, in nanoseconds since the start.
+    pub fn clock_nanos(&self) -> u64 {
+        self.clock.nanos()
+    }
+
     /// Every task spawned so far, in spawn order (tokio's ids grow with each spawn).
     pub fn records(&self) -> Vec<TaskRecord> {
         self.collect(|_| true)
