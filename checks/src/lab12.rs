@@ -149,35 +149,8 @@ where
         }
         verdict.findings.extend(judge(case, &seen));
     }
-    verdict.findings = once_each(verdict.findings);
+    verdict.findings = crate::once_each(verdict.findings, same_bug);
     verdict
-}
-
-/// The findings with a repeat (the same rule broken at the same place, in a later case)
-/// folded into the first: one bug, told once, with how many cases showed it.
-fn once_each(findings: Vec<Finding>) -> Vec<Finding> {
-    let key = |f: &Finding| {
-        let place = f.sites.first().map(|s| (s.file.clone(), s.line));
-        (f.kind, place, f.measured.keys().cloned().collect::<Vec<_>>())
-    };
-    let mut kept: Vec<(Finding, usize)> = Vec::new();
-    for finding in findings {
-        match kept.iter_mut().find(|(k, _)| key(k) == key(&finding)) {
-            Some((_, repeats)) => *repeats += 1,
-            None => kept.push((finding, 0)),
-        }
-    }
-    kept.into_iter()
-        .map(|(mut finding, repeats)| {
-            if repeats > 0 {
-                let cases = if repeats == 1 { "case" } else { "cases" };
-                finding
-                    .message
-                    .push_str(&format!(" (the same in {repeats} more {cases})"));
-            }
-            finding
-        })
-        .collect()
 }
 
 /// One round on a fresh cache.
@@ -450,6 +423,13 @@ fn count(n: u64) -> String {
     out
 }
 
+/// Two findings are the same bug when they break one rule (kind and measures) at one
+/// first site.
+fn same_bug(f: &Finding) -> (Kind, Option<(String, u32)>, Vec<String>) {
+    let place = f.sites.first().map(|s| (s.file.clone(), s.line));
+    (f.kind, place, f.measured.keys().cloned().collect::<Vec<_>>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,7 +559,7 @@ mod tests {
             .flat_map(|case| judge(case, &serialised(case)))
             .collect();
         assert_eq!(findings.len(), 4, "{findings:#?}");
-        let told = once_each(findings);
+        let told = crate::once_each(findings, same_bug);
         assert_eq!(told.len(), 2, "the uncached and the cached reads are two lessons");
         assert!(
             told[0].message.ends_with("(the same in 2 more cases)"),

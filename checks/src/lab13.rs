@@ -150,33 +150,10 @@ where
         }
         verdict.findings.extend(judge(case, &seen));
     }
-    verdict.findings = once_each(verdict.findings);
+    verdict.findings = crate::once_each(verdict.findings, same_bug);
     verdict
 }
 
-/// The findings with a repeat (the same kind at the same first site, from a later case)
-/// folded into the first: one bug, told once, with how many cases showed it.
-fn once_each(findings: Vec<Finding>) -> Vec<Finding> {
-    let key = |f: &Finding| (f.kind, f.sites.first().map(|s| (s.file.clone(), s.line)));
-    let mut kept: Vec<(Finding, usize)> = Vec::new();
-    for finding in findings {
-        match kept.iter_mut().find(|(k, _)| key(k) == key(&finding)) {
-            Some((_, repeats)) => *repeats += 1,
-            None => kept.push((finding, 0)),
-        }
-    }
-    kept.into_iter()
-        .map(|(mut finding, repeats)| {
-            if repeats > 0 {
-                let cases = if repeats == 1 { "case" } else { "cases" };
-                finding
-                    .message
-                    .push_str(&format!(" (the same in {repeats} more {cases})"));
-            }
-            finding
-        })
-        .collect()
-}
 
 /// One run: start the listener, feed it, end its work, and watch it through the window.
 fn run<F>(case: &Case, start_result_listener: &F) -> Seen
@@ -421,6 +398,11 @@ fn count(n: u64) -> String {
     out
 }
 
+/// Two findings are the same bug when they are of one kind at one first site.
+fn same_bug(f: &Finding) -> (Kind, Option<(String, u32)>) {
+    (f.kind, f.sites.first().map(|s| (s.file.clone(), s.line)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,7 +548,7 @@ mod tests {
             })
             .collect();
         assert_eq!(spins.len(), 3);
-        let told = once_each(spins);
+        let told = crate::once_each(spins, same_bug);
         assert_eq!(told.len(), 1);
         assert!(
             told[0].message.ends_with("(the same in 2 more cases)"),

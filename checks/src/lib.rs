@@ -39,3 +39,26 @@ pub fn serve(subject: Subject, check: impl FnOnce(&Subject) -> Verdict) -> ! {
     };
     labkit::child::serve(meta, || check(&subject))
 }
+
+/// The findings with a repeat (the same `key`, from a later case) folded into the
+/// first: one bug, told once, with how many more cases showed it.
+pub fn once_each<K: PartialEq>(findings: Vec<Finding>, key: impl Fn(&Finding) -> K) -> Vec<Finding> {
+    let mut kept: Vec<(Finding, usize)> = Vec::new();
+    for finding in findings {
+        match kept.iter_mut().find(|(k, _)| key(k) == key(&finding)) {
+            Some((_, repeats)) => *repeats += 1,
+            None => kept.push((finding, 0)),
+        }
+    }
+    kept.into_iter()
+        .map(|(mut finding, repeats)| {
+            if repeats > 0 {
+                let cases = if repeats == 1 { "case" } else { "cases" };
+                finding
+                    .message
+                    .push_str(&format!(" (the same in {repeats} more {cases})"));
+            }
+            finding
+        })
+        .collect()
+}
