@@ -1,11 +1,22 @@
-//! Building check binaries, one per lab and copy, with cargo.
+//! Building check binaries with cargo: one per lab and copy, and one for the fixtures.
 //!
-//! Each lab file is compiled into binaries of its own (see `checks/src/lib.rs`), so one
-//! cargo call builds the binaries a command needs with `--keep-going`: a lab that does
-//! not compile costs only its own binaries, and its compiler errors become a finding.
+//! One cargo call builds every binary a command needs, with `--keep-going`: a copy that
+//! does not compile costs only its own binary, and its compiler errors become that
+//! copy's `compile error` finding. Anything else that stops the build (cargo missing, a
+//! broken check crate) is the tool's failure, never the student's: it comes back as a
+//! [`ToolError`].
+//!
+//! Copies of leaklab may share one target dir (a grader of many copies does this).
+//! Cargo names a workspace's artifacts by their place in the workspace, so two copies
+//! write the same `target/debug/lab01-yours`; the check binaries rebuild whenever the
+//! copy they are built for changes (`LEAKLAB_ROOT`, below), so a binary built for one
+//! copy is never fresh for another. What remains is a race: another copy's build could
+//! replace that file between this copy's build and its run. So the build holds a lock
+//! in the target dir, and before releasing it copies each executable to a folder of
+//! this copy's own (`<target>/leaklab-run/<hash of the copy's path>/`); the checks run
+//! from there.
 
-use labkit::{Finding, Kind, Site};
-use leaklab_checks::Check;
+use labkit::{Check, Finding, Kind, Site};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
@@ -15,38 +26,75 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// The workspace the runner was built from: where labs/ and the check crates live.
-/// `LEAKLAB_ROOT` points it at another copy (the tests use this to check altered labs
-/// without touching yours).
-pub fn workspace_root() -> PathBuf {
-    std::env::var_os("LEAKLAB_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-}
+/// The tool itself could not build its checks: nothing to do with any lab copy.
+#[derive(Debug)]
+pub struct ToolError(pub String);
 
-/// What one build produced: an executable, or the finding that says why not.
+/// Each binary asked for: its executable, or the compile error of the copy it holds.
 pub type Built = HashMap<String, Result<PathBuf, Finding>>;
 
-/// Builds the named binaries of one kind of check. Never fails as a whole: each binary
-/// gets its executable or a `compile error` finding.
-pub fn build(check: Check, bins: &[String]) -> Built {
-    let root = workspace_root();
+/// The package whose binaries run `check`.
+fn package(check: Check) -> &'static str {
+    match check {
+        Check::Scenario => "leaklab-bins",
+        Check::Loom => "leaklab-models",
+    }
+}
+
+/// The finding of a binary whose build was stopped at `timeout`.
+pub const BUILD_TIMEOUT: &str = "build_timeout_ms";
+
+/// Builds the named binaries of one kind of check in the copy at `root`, into the
+/// target dir `target` (`workspace::target_dir` unless a grader shares one), stopped
+/// after `timeout` if one is given: a binary the stopped build had not finished gets a
+/// `compile error` finding that measures [`BUILD_TIMEOUT`]. With `announce`, a slow
+/// build says so on stderr.
+pub fn build_in(
+    root: &Path,
+    target: &Path,
+    check: Check,
+    bins: &[String],
+    timeout: Option<Duration>,
+    announce: bool,
+) -> Result<Built, ToolError> {
+    let cargo_target = match check {
+        Check::Scenario => target.to_path_buf(),
+        // loom gets its own target dir next to the usual one (so a shared target dir is
+        // shared here too).
+        Check::Loom => target.join("loom"),
+    };
+    std::fs::create_dir_all(&cargo_target)
+        .map_err(|e| ToolError(format!("could not create {}: {e}", cargo_target.display())))?;
+    let lock = std::fs::File::create(cargo_target.join("leaklab-build.lock"))
+        .and_then(|file| file.lock().map(|()| file))
+        .map_err(|e| {
+            ToolError(format!(
+                "could not lock the target dir {}: {e}",
+                cargo_target.display()
+            ))
+        })?;
+
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root)
-        .args(["build", "--keep-going", "--message-format=json"]);
-    match check {
-        Check::Scenario => {
-            cmd.args(["--package", "leaklab-checks"]);
-        }
-        Check::Loom => {
-            // loom replaces std::sync through the shim; it needs its own cfg, target dir
-            // and, to explore schedules quickly, release mode.
-            cmd.args(["--package", "leaklab-models", "--release", "--target-dir"])
-                .arg(root.join("target/loom"));
-            cmd.env("RUSTFLAGS", "--cfg loom --cfg tokio_unstable")
-                .env_remove("CARGO_ENCODED_RUSTFLAGS");
-        }
+    cmd.current_dir(root)
+        .args([
+            "build",
+            "--keep-going",
+            "--message-format=json",
+            "--package",
+            package(check),
+        ])
+        .arg("--target-dir")
+        .arg(&cargo_target)
+        // The build scripts of the check binaries rebuild them when this changes: two
+        // clones sharing one target dir never run each other's binaries.
+        .env("LEAKLAB_ROOT", root);
+    if check == Check::Loom {
+        // loom replaces std::sync through the shim; it needs its own cfg and, to explore
+        // schedules quickly, release mode.
+        cmd.arg("--release")
+            .env("RUSTFLAGS", "--cfg loom --cfg tokio_unstable")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS");
     }
     for bin in bins {
         cmd.args(["--bin", bin]);
@@ -54,13 +102,23 @@ pub fn build(check: Check, bins: &[String]) -> Built {
     cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .stdin(Stdio::null());
+    #[cfg(unix)]
+    if timeout.is_some() {
+        // Its own process group, so that a stopped build stops its compilers too.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    }
 
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(e) => return fail_all(bins, format!("could not run cargo: {e}")),
-    };
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| ToolError(format!("could not run cargo: {e}")))?;
     let done = Arc::new(AtomicBool::new(false));
-    announce_if_slow(check, done.clone());
+    if announce {
+        announce_if_slow(check, done.clone());
+    }
+    let timed_out = Arc::new(AtomicBool::new(false));
+    if let Some(limit) = timeout {
+        stop_after(child.id(), limit, done.clone(), timed_out.clone());
+    }
     let stderr = child.stderr.take().map(|mut err| {
         std::thread::spawn(move || {
             let mut text = String::new();
@@ -89,9 +147,8 @@ pub fn build(check: Check, bins: &[String]) -> Built {
             }
             Some("compiler-message") if msg["message"]["level"] == "error" => {
                 let entry = errors.entry(target).or_default();
-                entry
-                    .0
-                    .push(msg["message"]["rendered"].as_str().unwrap_or_default().to_owned());
+                let rendered = msg["message"]["rendered"].as_str().unwrap_or_default();
+                entry.0.push(rendered.to_owned());
                 entry.1 = entry.1.take().or_else(|| primary_site(&msg["message"]));
             }
             _ => {}
@@ -104,28 +161,109 @@ pub fn build(check: Check, bins: &[String]) -> Built {
         if built.contains_key(bin) {
             continue;
         }
-        let finding = match errors.remove(bin) {
-            Some((rendered, site)) => {
-                let place = site.as_ref().map(|s| format!(" at {s}")).unwrap_or_default();
-                Finding::new(Kind::CompileError, format!("the lab does not compile{place}"))
-                    .with_sites(site.into_iter().collect())
-                    .with_detail(rendered.join("\n"))
-            }
-            None => Finding::new(
+        if timed_out.load(Ordering::SeqCst) {
+            let limit = timeout.unwrap_or_default();
+            let finding = Finding::new(
                 Kind::CompileError,
-                format!("cargo could not build {bin} ({status:?})"),
+                format!("the lab did not finish compiling within {} s", limit.as_secs()),
             )
-            .with_detail(cargo_err.clone()),
+            .measure(BUILD_TIMEOUT, limit.as_millis() as u64);
+            built.insert(bin.clone(), Err(finding));
+            continue;
+        }
+        // Only errors in the binary's own crate are the copy's: anything else (cargo
+        // itself, the check crates) is the tool's.
+        let Some((rendered, site)) = errors.remove(bin) else {
+            let tail: Vec<&str> = cargo_err.lines().rev().take(15).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(ToolError(format!(
+                "cargo could not build {bin} ({}):\n{}",
+                status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+                tail.join("\n")
+            )));
         };
+        let message = match &site {
+            Some(site)
+                if leaklab_registry::LAB_FOLDERS
+                    .iter()
+                    .any(|f| site.file.starts_with(f)) =>
+            {
+                format!("the lab does not compile at {site}")
+            }
+            _ => "the lab no longer fits its check: keep the public names and signatures its banner \
+                  asks you to keep"
+                .to_owned(),
+        };
+        let finding = Finding::new(Kind::CompileError, message)
+            .with_sites(site.into_iter().collect())
+            .with_detail(rendered.join("\n"));
         built.insert(bin.clone(), Err(finding));
     }
-    built
+    let private = cargo_target.join("leaklab-run").join(path_hash(root));
+    for exe in built.values_mut().flatten() {
+        *exe = private_copy(exe, &private).map_err(|e| {
+            ToolError(format!(
+                "could not copy {} to {}: {e}",
+                exe.display(),
+                private.display()
+            ))
+        })?;
+    }
+    drop(lock);
+    Ok(built)
 }
 
-fn fail_all(bins: &[String], why: String) -> Built {
-    bins.iter()
-        .map(|b| (b.clone(), Err(Finding::new(Kind::CompileError, why.clone()))))
-        .collect()
+/// Sixteen hex digits of the SHA-256 of a path: a folder name per copy.
+fn path_hash(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(path.as_os_str().as_encoded_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Copies `exe` into `folder` unless the copy there is already this build (same size
+/// and modification time, which the copy takes from its source).
+fn private_copy(exe: &Path, folder: &Path) -> std::io::Result<PathBuf> {
+    let name = exe.file_name().ok_or(std::io::ErrorKind::InvalidInput)?;
+    let to = folder.join(name);
+    let source = std::fs::metadata(exe)?;
+    if let Ok(copy) = std::fs::metadata(&to)
+        && copy.len() == source.len()
+        && copy.modified().ok() == source.modified().ok()
+    {
+        return Ok(to);
+    }
+    std::fs::create_dir_all(folder)?;
+    let partial = to.with_extension("partial");
+    std::fs::copy(exe, &partial)?;
+    std::fs::File::options()
+        .write(true)
+        .open(&partial)?
+        .set_modified(source.modified()?)?;
+    // A rename replaces the copy whole: a run still reading the old one keeps it.
+    std::fs::rename(&partial, &to)?;
+    Ok(to)
+}
+
+/// Stops the build (cargo and its compilers, in their process group) once `limit` has
+/// passed, unless it is `done` by then.
+fn stop_after(pid: u32, limit: Duration, done: Arc<AtomicBool>, timed_out: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if done.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        timed_out.store(true, Ordering::SeqCst);
+        #[cfg(unix)]
+        // SAFETY: a plain kill(2) of the build's process group.
+        unsafe {
+            libc::kill(-(pid as i32), libc::SIGKILL);
+        }
+        #[cfg(not(unix))]
+        let _ = pid;
+    });
 }
 
 /// The first error's primary span, as a site in the workspace.
@@ -134,9 +272,8 @@ fn primary_site(message: &Value) -> Option<Site> {
         .as_array()?
         .iter()
         .find(|s| s["is_primary"] == true)?;
-    let file = labkit::detector::normalize(span["file_name"].as_str()?);
     Some(Site {
-        file,
+        file: labkit::paths::normalize(span["file_name"].as_str()?),
         line: span["line_start"].as_u64()? as u32,
         count: 1,
         stack: None,
@@ -151,22 +288,9 @@ fn announce_if_slow(check: Check, done: Arc<AtomicBool>) {
         if !done.load(Ordering::SeqCst) {
             let what = match check {
                 Check::Scenario => "the check binaries",
-                Check::Loom => "the loom model (release mode, in target/loom)",
+                Check::Loom => "the loom model (release mode, in its own target dir)",
             };
             eprintln!("leaklab: compiling {what}; the first build takes a while, later runs are instant");
         }
     });
-}
-
-/// The binary that runs `check` for lab `number` against one copy.
-pub fn bin_name(number: u32, variant: labkit::Variant) -> String {
-    format!("lab{number:02}-{}", variant.as_str())
-}
-
-/// Shortens `path` to be relative to the workspace when it is inside it.
-pub fn relative(path: &Path) -> String {
-    path.strip_prefix(workspace_root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }

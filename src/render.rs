@@ -1,10 +1,9 @@
 //! What a student reads: reports rendered for the terminal.
 
 use crate::runner::{LabRuns, Run};
-use labkit::{Finding, Report, Variant};
-use leaklab_checks::Lab;
-
-const WIDTH: usize = 100;
+use crate::state::Standing;
+use labkit::{Finding, Kind, Report, Variant};
+use leaklab_registry::{Fixture, LAB_FOLDERS, Lab};
 
 /// The lab's heading: number, title, the one-line bug, and the Go pitfall it comes from.
 pub fn heading(lab: &Lab) -> String {
@@ -19,12 +18,13 @@ pub fn heading(lab: &Lab) -> String {
 pub fn side_by_side(lab: &Lab, runs: &LabRuns) -> String {
     let mut out = heading(lab);
     out.push('\n');
-    let columns: Vec<Vec<String>> = runs.runs.iter().map(|run| column(run, WIDTH / 2 - 3)).collect();
+    let half = width() / 2 - 3;
+    let columns: Vec<Vec<String>> = runs.runs.iter().map(|run| column(run, half)).collect();
     if let [left, right] = columns.as_slice() {
         for i in 0..left.len().max(right.len()) {
             let l = left.get(i).map(String::as_str).unwrap_or("");
             let r = right.get(i).map(String::as_str).unwrap_or("");
-            out.push_str(&format!("{l:<w$} │ {r}\n", w = WIDTH / 2 - 3).replace(" │ \n", "\n"));
+            out.push_str(&format!("{l:<half$} │ {r}\n").replace(" │ \n", "\n"));
         }
     } else {
         for line in columns.iter().flatten() {
@@ -35,21 +35,29 @@ pub fn side_by_side(lab: &Lab, runs: &LabRuns) -> String {
     for run in &runs.runs {
         out.push_str(&details(run));
     }
-    out.push_str(&format!("\nThe fix: {}.\n", lab.fix));
-    out.push_str(&format!(
-        "Now edit {} and run `cargo lab check {}` (hints: `cargo lab hint {}`).\n",
-        lab.student_path(),
-        lab.number,
-        lab.number
-    ));
+    // The fix is shown once your copy passes, never before: no spoilers.
+    let yours = runs.runs.iter().find(|run| run.variant == Variant::Yours);
+    match yours {
+        Some(run) if run.passed => out.push_str(&format!(
+            "\nYour copy passes. The fix, in one line: {}.\n",
+            lab.fix
+        )),
+        Some(_) => out.push_str(&format!(
+            "\nNow edit {} and run `cargo lab check {n}` (hints: `cargo lab hint {n}`).\n",
+            lab.path(Variant::Yours),
+            n = lab.number
+        )),
+        None => {}
+    }
     out
 }
 
 fn label(run: &Run) -> String {
     match run.variant {
-        Variant::Student => format!("your copy: {}", run.file),
-        Variant::Solution => format!("fixed: {}", run.file),
+        Variant::Yours => format!("your copy: {}", run.file),
+        Variant::Solution => format!("solution: {}", run.file),
         Variant::Original => format!("original: {}", run.file),
+        Variant::Fixture => format!("fixture: {}", run.file),
     }
 }
 
@@ -92,28 +100,74 @@ fn details(run: &Run) -> String {
 
 fn finding_detail(finding: &Finding) -> String {
     let mut out = String::new();
-    for site in &finding.sites {
+    let stuck = matches!(finding.kind, Kind::Spin | Kind::Deadlock);
+    for (i, site) in finding.sites.iter().enumerate() {
         let Some(stack) = &site.stack else {
-            if !finding.message.contains(&site.to_string()) {
+            if stuck && i > 0 {
+                out.push_str(&format!("  the task was spawned at {site}\n"));
+            } else if !finding.message.contains(&site.to_string()) {
                 out.push_str(&format!("  at {site}\n"));
             }
             continue;
         };
-        let tasks = if site.count == 1 { "task" } else { "tasks" };
-        out.push_str(&format!(
-            "  {} {tasks} spawned at {site}, each parked here:\n",
-            site.count
-        ));
-        for line in trim_stack(stack) {
+        if stuck && i == 0 {
+            // The watchdog's stack sample of the stuck thread, innermost frame first.
+            out.push_str(&format!("  stuck at {site}; the thread's stack there:\n"));
+        } else {
+            let tasks = if site.count == 1 { "task" } else { "tasks" };
+            out.push_str(&format!(
+                "  {} {tasks} spawned at {site}, each parked here:\n",
+                site.count
+            ));
+        }
+        let lines = if stuck && i == 0 {
+            to_lab_frame(stack)
+        } else {
+            trim_stack(stack)
+        };
+        for line in lines {
             out.push_str(&format!("    {line}\n"));
         }
     }
     if let Some(detail) = &finding.detail {
-        for line in detail.lines().take(40) {
+        for line in from_lab_code(detail).into_iter().take(40) {
             out.push_str(&format!("  {line}\n"));
         }
     }
     out
+}
+
+/// An await chain printed in a detail starts in the harness (`Detector::run`, the
+/// scenario); the student's part starts at the first frame in a lab file. Lines that
+/// are not frames are kept.
+fn from_lab_code(detail: &str) -> Vec<&str> {
+    fn frame_path(line: &str) -> Option<&str> {
+        line.contains('╼')
+            .then(|| line.rsplit(" at ").next().unwrap_or_default())
+    }
+    let first_lab = detail
+        .lines()
+        .position(|line| frame_path(line).is_some_and(|p| LAB_FOLDERS.iter().any(|f| p.starts_with(f))));
+    detail
+        .lines()
+        .enumerate()
+        .filter(|(i, line)| frame_path(line).is_none() || first_lab.is_none_or(|first| *i >= first))
+        .map(|(_, line)| line)
+        .collect()
+}
+
+/// A thread's stack sample, innermost frame first, up to the first frame in lab code:
+/// how the stuck line got to where it waits (the frames above it are the harness).
+fn to_lab_frame(stack: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    for line in stack.lines() {
+        lines.push(line);
+        let path = line.rsplit(" at ").next().unwrap_or_default();
+        if LAB_FOLDERS.iter().any(|f| path.starts_with(f)) {
+            break;
+        }
+    }
+    lines
 }
 
 /// A task dump's await chain down to the first frame outside the workspace (the tokio
@@ -123,18 +177,18 @@ fn trim_stack(stack: &str) -> Vec<&str> {
     for line in stack.lines() {
         lines.push(line);
         let path = line.rsplit(" at ").next().unwrap_or_default();
-        if !(path.starts_with("labs/")
-            || path.starts_with("solutions/")
-            || path.starts_with("tests/")
-            || path.starts_with("checks/"))
-        {
+        let ours = LAB_FOLDERS
+            .iter()
+            .chain(&["clinic/", "checks/"])
+            .any(|f| path.starts_with(f));
+        if !ours {
             break;
         }
     }
     lines
 }
 
-/// `cargo lab check N`: PASS, or FAIL with each finding and the first hint.
+/// `cargo lab check N`: PASS, or FAIL with each finding and the hint that fits the first.
 pub fn verdict(lab: &Lab, run: &Run) -> String {
     let mut out = format!("Lab {} · {}: checking {}\n", lab.number, lab.title, run.file);
     if run.passed {
@@ -158,7 +212,7 @@ pub fn verdict(lab: &Lab, run: &Run) -> String {
     for report in &run.reports {
         for finding in &report.findings {
             out.push_str(&format!("✗ {} ({} check)\n", finding.kind, report.check));
-            for line in wrap(&finding.message, WIDTH - 2, "  ") {
+            for line in wrap(&finding.message, width() - 2, "  ") {
                 out.push_str(&line);
                 out.push('\n');
             }
@@ -166,12 +220,71 @@ pub fn verdict(lab: &Lab, run: &Run) -> String {
         }
     }
     out.push_str(&notes(&run.reports));
-    if let Some(hint) = lab.hints.first() {
+    let first: Option<Kind> = run.findings().next().map(|(_, finding)| finding.kind);
+    if let Some(advice) = first.and_then(|kind| advice(lab, kind)) {
+        out.push_str(&format!("{advice}\n"));
+    } else if let Some((number, hint)) = lab.hint_for(first) {
         out.push_str(&format!(
-            "Hint: {hint}\n(more: cargo lab hint {} 2)\n",
+            "Hint {number} of {}: {hint}\n(all hints: cargo lab hint {} 1, 2, ...)\n",
+            lab.hints.len(),
             lab.number
         ));
     }
+    out
+}
+
+/// What to say after a finding that none of the lab's hints speaks to, when it is
+/// about the copy as a program rather than the lab's bug (it spins, does not compile,
+/// crashes): the lab's first hint would only mislead.
+fn advice(lab: &Lab, kind: Kind) -> Option<&'static str> {
+    if lab.hints.iter().any(|hint| hint.fits.contains(&kind)) {
+        return None;
+    }
+    Some(match kind {
+        Kind::Spin => {
+            "Note: a loop that never reaches an .await holds its thread for good: nothing else on \
+                       it runs, not even timers, and abort() cannot land. Look at the line it is stuck on."
+        }
+        Kind::Deadlock => {
+            "Note: the thread is blocked for good (a lock that is never released?). Look at \
+                           the line it is stuck on."
+        }
+        Kind::Hang => "Note: everything is waiting and nothing can wake it: look at where each task waits.",
+        Kind::Crashed => "Note: the check could not finish: the lab exited, aborted or panicked.",
+        Kind::CompileError => "Note: fix the compiler's first error; the check runs once your copy builds.",
+        _ => return None,
+    })
+}
+
+/// `cargo lab dev fixtures`: a line per fixture, and what went wrong for each misread one.
+pub fn fixtures(results: &[(&Fixture, &Run, Vec<Kind>, bool)]) -> String {
+    let mut out = String::new();
+    for (fixture, run, found, right) in results {
+        let mut names: Vec<String> = Vec::new();
+        for kind in found.iter().map(|k| k.name()) {
+            if !names.contains(&kind) {
+                names.push(kind);
+            }
+        }
+        let found = names;
+        let found = if found.is_empty() {
+            "pass".to_owned()
+        } else {
+            found.join(", ")
+        };
+        let mark = if *right { "✓" } else { "✗" };
+        out.push_str(&format!("{mark} {:<44} found: {found}\n", fixture.name));
+        if !right {
+            for (report, finding) in run.findings() {
+                out.push_str(&format!(
+                    "    {} ({}): {}\n",
+                    finding.kind, report.check, finding.message
+                ));
+            }
+        }
+    }
+    let wrong = results.iter().filter(|(.., right)| !right).count();
+    out.push_str(&format!("{} fixtures, {wrong} misclassified\n", results.len()));
     out
 }
 
@@ -203,19 +316,66 @@ fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
     lines
 }
 
-/// `cargo lab`: one line per lab.
-pub fn list(labs: &[Lab]) -> String {
+/// `cargo lab`: one line per lab with where your copy stands, and the progress.
+pub fn list(labs: &[Lab], standings: &[Standing]) -> String {
     let mut out = String::from("leaklab: find and fix task leaks and data races in async Rust\n\n");
-    for lab in labs {
-        out.push_str(&format!(
-            "  {:>2}  {:<28} {}\n",
-            lab.number, lab.title, lab.summary
-        ));
+    let width = width();
+    let titles = labs
+        .iter()
+        .map(|lab| lab.title.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (lab, standing) in labs.iter().zip(standings) {
+        let state = match standing {
+            Standing::Untouched => "· untouched".to_owned(),
+            Standing::Passing => "✓ passes".to_owned(),
+            Standing::Failing(kinds) => {
+                let kinds: Vec<String> = kinds.iter().map(Kind::to_string).collect();
+                format!("✗ {}", kinds.first().cloned().unwrap_or_else(|| "fails".into()))
+            }
+            Standing::Unchecked => "~ edited, not checked".to_owned(),
+            Standing::Missing => "! no file in labs/".to_owned(),
+        };
+        let line = format!(
+            "  {:>2}  {:<titles$}  {:<22} {}",
+            lab.number, lab.title, state, lab.summary
+        );
+        out.push_str(&clip(&line, width));
+        out.push('\n');
+    }
+    let passing = standings.iter().filter(|s| **s == Standing::Passing).count();
+    out.push_str(&format!("\n{passing} of {} pass.", labs.len()));
+    match labs.iter().zip(standings).find(|(_, s)| **s != Standing::Passing) {
+        Some((lab, _)) => out.push_str(&format!(
+            " Next: lab {n}, `cargo lab {n}` to see it, `cargo lab watch {n}` to work on it.\n",
+            n = lab.number
+        )),
+        None => out.push_str(" Every lab passes.\n"),
     }
     out.push_str(
-        "\nRun a lab:        cargo lab 1        (the broken and the fixed copy, side by side)\n\
-         Check your fix:   cargo lab check 1\n\
-         Get a hint:       cargo lab hint 1\n",
+        "\nRun a lab:        cargo lab N          (your copy and the solution, side by side)\n\
+         Check your fix:   cargo lab check N    (or cargo lab watch N: re-checks on every save)\n\
+         Get a hint:       cargo lab hint N\n",
     );
     out
+}
+
+/// The terminal's width (`COLUMNS`, then the terminal itself), 100 when neither says.
+pub fn width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| w.0 as usize))
+        .unwrap_or(100)
+        .clamp(60, 240)
+}
+
+/// `line` cut to `width` characters, with an ellipsis when cut.
+fn clip(line: &str, width: usize) -> String {
+    if line.chars().count() <= width {
+        return line.to_owned();
+    }
+    let mut cut: String = line.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
 }

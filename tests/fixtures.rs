@@ -16,7 +16,12 @@ fn every_fixture_is_classified_as_its_header_says() {
     let misread: Vec<String> = results
         .iter()
         .filter(|r| r["classified_right"] != true)
-        .map(|r| format!("{} expected {} found {}: {:#}", r["fixture"], r["expect"], r["found"], r["run"]))
+        .map(|r| {
+            format!(
+                "{} expected {} found {}: {:#}",
+                r["fixture"], r["expect"], r["found"], r["run"]
+            )
+        })
         .collect();
     assert!(misread.is_empty(), "misclassified:\n{}", misread.join("\n"));
     assert_eq!(code, 0);
@@ -27,12 +32,21 @@ fn every_fixture_is_classified_as_its_header_says() {
     let expected: BTreeSet<&str> = on_disk.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(ran, expected);
     for (fixture, result) in on_disk.iter().zip(results) {
-        let found: Vec<&str> = result["found"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+        let found: Vec<&str> = result["found"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
         match &fixture.expect {
             Expect::Pass => assert!(found.is_empty(), "{}: {found:?}", fixture.name),
             Expect::Findings(kinds) => {
                 for kind in kinds {
-                    assert!(found.contains(&kind.name().as_str()), "{}: no {kind} in {found:?}", fixture.name);
+                    assert!(
+                        found.contains(&kind.name().as_str()),
+                        "{}: no {kind} in {found:?}",
+                        fixture.name
+                    );
                 }
             }
         }
@@ -40,8 +54,16 @@ fn every_fixture_is_classified_as_its_header_says() {
     // Every lab has wrong fixes and right fixes of other shapes.
     for lab in LABS {
         let of_lab = || on_disk.iter().filter(|f| f.lab == lab.number);
-        assert!(of_lab().any(|f| !f.right), "lab {} has no wrong fixture", lab.number);
-        assert!(of_lab().any(|f| f.right), "lab {} has no right fixture", lab.number);
+        assert!(
+            of_lab().any(|f| !f.right),
+            "lab {} has no wrong fixture",
+            lab.number
+        );
+        assert!(
+            of_lab().any(|f| f.right),
+            "lab {} has no right fixture",
+            lab.number
+        );
     }
 }
 
@@ -52,8 +74,14 @@ fn a_fixture_whose_header_lies_is_reported() {
     let scratch = Scratch::lock();
     let solution = scratch.original("solutions/lab01_orphaned_task.rs");
     let original = scratch.original("tests/originals/lab01_orphaned_task.rs");
-    scratch.write("fixtures/lab01/wrong/lying.rs", &format!("//! expect: leaked_task\n{solution}"));
-    scratch.write("fixtures/lab01/right/lying.rs", &format!("//! expect: pass\n{original}"));
+    scratch.write(
+        "fixtures/lab01/wrong/lying.rs",
+        &format!("//! expect: leaked_task\n{solution}"),
+    );
+    scratch.write(
+        "fixtures/lab01/right/lying.rs",
+        &format!("//! expect: pass\n{original}"),
+    );
     let (code, json) = lab_json(&scratch.root, &["dev", "fixtures", "1"]);
     for lying in ["fixtures/lab01/wrong/lying.rs", "fixtures/lab01/right/lying.rs"] {
         let _ = std::fs::remove_file(scratch.root.join(lying));

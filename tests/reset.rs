@@ -11,7 +11,12 @@ const LAB: &str = "labs/lab01_orphaned_task.rs";
 fn backups(scratch: &Scratch) -> Vec<String> {
     let folder = scratch.root.join(".leaklab/backups");
     let mut names: Vec<String> = std::fs::read_dir(folder)
-        .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names

@@ -42,14 +42,21 @@ fn a_save_that_fixes_the_lab_passes_it_and_moves_on() {
         panic!("no line with `{needle}` in:\n{}", seen.join("\n"));
     };
     wait_for("Watching labs/lab01_orphaned_task.rs");
-    scratch.write("labs/lab01_orphaned_task.rs", &scratch.original("solutions/lab01_orphaned_task.rs"));
+    scratch.write(
+        "labs/lab01_orphaned_task.rs",
+        &scratch.original("solutions/lab01_orphaned_task.rs"),
+    );
     wait_for("✓ Lab 1 passes");
     wait_for("Next: lab 2");
-    wait_for("── lab 2 · check 2");
+    wait_for("── lab 2 · check 3");
     let _ = child.kill();
     let _ = child.wait();
     let text = seen.join("\n");
-    assert_eq!(text.matches("FAIL").count(), 1, "one failing check of lab 1 before the fix:\n{text}");
+    assert_eq!(
+        text.matches("FAIL").count(),
+        1,
+        "one failing check of lab 1 before the fix:\n{text}"
+    );
     let _ = std::fs::remove_dir_all(scratch.root.join(".leaklab"));
     scratch.restore();
 }

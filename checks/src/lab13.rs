@@ -154,7 +154,6 @@ where
     verdict
 }
 
-
 /// One run: start the listener, feed it, end its work, and watch it through the window.
 fn run<F>(case: &Case, start_result_listener: &F) -> Seen
 where

@@ -43,11 +43,12 @@ fn child() {
         }
         "yield-forever" => {
             Detector::new().run(|| async {
-                let polite = tokio::spawn(async { // at: yield-forever
+                let polite = async {
                     loop {
                         tokio::task::yield_now().await;
                     }
-                });
+                };
+                let polite = tokio::spawn(polite); // at: yield-forever
                 let _ = polite.await;
             });
             Verdict::default()
@@ -213,7 +214,10 @@ fn a_task_that_yields_forever_is_reported_as_spin_at_its_spawn_site() {
     let finding = &report.findings[0];
     assert_eq!(finding.kind, Kind::Spin, "{report:#?}");
     assert!(took < Duration::from_secs(15), "reported after {took:?}");
-    assert!(finding.measured["frozen_ms"] >= 3000 && finding.measured["polls"] > 1000, "{finding:#?}");
+    assert!(
+        finding.measured["frozen_ms"] >= 3000 && finding.measured["polls"] > 1000,
+        "{finding:#?}"
+    );
     let spawned = finding.sites.last().expect("the spawn site");
     assert_eq!(spawned.line, line_of("yield-forever"), "{finding:#?}");
 }

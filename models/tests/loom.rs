@@ -122,11 +122,17 @@ fn the_original_loses_a_booking_and_the_model_shows_how() {
         .iter()
         .map(|site| {
             assert_eq!(site.file, "tests/originals/lab03_unsynchronised_counter.rs");
-            source.lines().nth(site.line as usize - 1).expect("the site's line exists")
+            source
+                .lines()
+                .nth(site.line as usize - 1)
+                .expect("the site's line exists")
         })
         .collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[0].contains(".load(") && lines[1].contains(".store("), "{lines:?}");
+    assert!(
+        lines[0].contains(".load(") && lines[1].contains(".store("),
+        "{lines:?}"
+    );
 }
 
 #[test]

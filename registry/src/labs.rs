@@ -260,7 +260,12 @@ pub static LABS: &[Lab] = &[
             },
             Hint {
                 text: "A timeout alone answers everyone in time, but a burst still puts every request's lookup in flight at once, on a laboratory that takes MAX_CALLS. A bound alone lets hung lookups keep every permit while the rest wait forever. The deadline counts from when the portal sent the request: a wait for a permit, or in the channel, is part of it. And a reply dropped unanswered is not an answer.",
-                fits: &[Kind::Overload, Kind::LeakedTask, Kind::SwallowedError, Kind::LostWork],
+                fits: &[
+                    Kind::Overload,
+                    Kind::LeakedTask,
+                    Kind::SwallowedError,
+                    Kind::LostWork,
+                ],
             },
             Hint {
                 text: "Share an Arc<tokio::sync::Semaphore> with MAX_CALLS permits. In each request's task, put both permits.acquire() and lab.fetch(..) inside one tokio::time::timeout(DEADLINE, ..), and send Err(Unavailable) through the reply when it fires.",
@@ -331,7 +336,7 @@ pub static LABS: &[Lab] = &[
         exhibit: Exhibit {
             check: Check::Loom,
             kind: Kind::LostWork,
-            culprit: "batch.uploading.fetch_add",
+            culprit: "uploads.in_flight.fetch_add",
         },
     },
     Lab {

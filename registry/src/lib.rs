@@ -173,7 +173,12 @@ mod tests {
         for (i, lab) in LABS.iter().enumerate() {
             assert_eq!(lab.number as usize, i + 1);
             assert_eq!(lab.hints.len(), 3, "lab {}", lab.number);
-            assert!(lab.file.starts_with(&lab.module()), "lab {}: {}", lab.number, lab.file);
+            assert!(
+                lab.file.starts_with(&lab.module()),
+                "lab {}: {}",
+                lab.number,
+                lab.file
+            );
             assert!(lab.checks.contains(&lab.exhibit.check), "lab {}", lab.number);
         }
     }

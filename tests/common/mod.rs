@@ -93,6 +93,7 @@ impl Scratch {
             "Cargo.lock",
             ".cargo",
             "README.md",
+            "rustfmt.toml",
             "src",
             "labkit",
             "registry",
@@ -106,6 +107,7 @@ impl Scratch {
             "fixtures",
             "book/src",
             "tests/originals",
+            "classroom",
         ] {
             copy_tree(&repo.join(entry), &self.root.join(entry));
         }
@@ -134,14 +136,22 @@ impl Scratch {
         let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
         (out.status.code().unwrap_or(-1), text)
     }
-
 }
 
+/// Makes `to` a copy of `from`: files written only when they differ (so cargo rebuilds
+/// only what changed), and files `from` no longer has removed (a module moved into a
+/// folder must not leave its old file behind).
 fn copy_tree(from: &Path, to: &Path) {
     if from.is_dir() {
         for entry in std::fs::read_dir(from).expect("read dir") {
             let entry = entry.expect("dir entry");
             copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+        for entry in std::fs::read_dir(to).into_iter().flatten().flatten() {
+            if !from.join(entry.file_name()).exists() {
+                let path = entry.path();
+                let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir_all(&path));
+            }
         }
     } else {
         write_if_changed(to, &std::fs::read(from).expect("read source file"));

@@ -1,2 +1,7 @@
 // Written by `cargo lab dev` from the registry (registry/src/labs.rs): do not edit.
-labkit::check_bin!(leaklab_checks, lab01, Solution, "../../../solutions/lab01_orphaned_task.rs");
+labkit::check_bin!(
+    leaklab_checks,
+    lab01,
+    Solution,
+    "../../../solutions/lab01_orphaned_task.rs"
+);

@@ -1,2 +1,7 @@
 // Written by `cargo lab dev` from the registry (registry/src/labs.rs): do not edit.
-labkit::check_bin!(leaklab_checks, lab05, Yours, "../../../labs/lab05_orphaned_token.rs");
+labkit::check_bin!(
+    leaklab_checks,
+    lab05,
+    Yours,
+    "../../../labs/lab05_orphaned_token.rs"
+);

@@ -1,2 +1,7 @@
 // Written by `cargo lab dev` from the registry (registry/src/labs.rs): do not edit.
-labkit::check_bin!(leaklab_checks, lab06, Solution, "../../../solutions/lab06_forgotten_cancel.rs");
+labkit::check_bin!(
+    leaklab_checks,
+    lab06,
+    Solution,
+    "../../../solutions/lab06_forgotten_cancel.rs"
+);

@@ -1,2 +1,7 @@
 // Written by `cargo lab dev` from the registry (registry/src/labs.rs): do not edit.
-labkit::check_bin!(leaklab_checks, lab07, Yours, "../../../labs/lab07_stuck_receive.rs");
+labkit::check_bin!(
+    leaklab_checks,
+    lab07,
+    Yours,
+    "../../../labs/lab07_stuck_receive.rs"
+);

@@ -1,2 +1,7 @@
 // Written by `cargo lab dev` from the registry (registry/src/labs.rs): do not edit.
-labkit::check_bin!(leaklab_checks, lab08, Solution, "../../../solutions/lab08_unclosed_pipeline.rs");
+labkit::check_bin!(
+    leaklab_checks,
+    lab08,
+    Solution,
+    "../../../solutions/lab08_unclosed_pipeline.rs"
+);

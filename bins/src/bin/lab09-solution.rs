@@ -1,2 +1,7 @@
 // Written by `cargo lab dev` from the registry (registry/src/labs.rs): do not edit.
-labkit::check_bin!(leaklab_checks, lab09, Solution, "../../../solutions/lab09_no_timeout_downstream.rs");
+labkit::check_bin!(
+    leaklab_checks,
+    lab09,
+    Solution,
+    "../../../solutions/lab09_no_timeout_downstream.rs"
+);

@@ -181,11 +181,20 @@ impl Monitor {
         let frames = main.tid.and_then(stacks::sample).unwrap_or_default();
         let mut sites = Vec::new();
         if let Some((file, line)) = stacks::innermost_code_under_test(&frames) {
-            sites.push(Site { file, line, count: 1, stack: None });
+            sites.push(Site {
+                file,
+                line,
+                count: 1,
+                stack: None,
+            });
         }
         sites.extend(group_sites(task.as_slice()));
         let who = match &task {
-            Some(TaskRecord { file: Some(file), line, .. }) => format!("the task spawned at {file}:{line}"),
+            Some(TaskRecord {
+                file: Some(file),
+                line,
+                ..
+            }) => format!("the task spawned at {file}:{line}"),
             _ => "the scenario's own future".to_owned(),
         };
         let message = format!(

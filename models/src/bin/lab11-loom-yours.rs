@@ -1,2 +1,7 @@
 // Written by `cargo lab dev` from the registry (registry/src/labs.rs): do not edit.
-labkit::check_bin!(leaklab_models, lab11, Yours, "../../../labs/lab11_early_wake_up.rs");
+labkit::check_bin!(
+    leaklab_models,
+    lab11,
+    Yours,
+    "../../../labs/lab11_early_wake_up.rs"
+);

@@ -1,0 +1,113 @@
+//! The student's progress: each copy's last verdict, keyed by its content.
+//!
+//! `cargo lab` lists every lab's state in well under a second, so it never re-runs a
+//! check: each `check`, run or watch records the verdict with the SHA-256 of the copy
+//! it checked, in `.leaklab/state.json`. A copy whose content matches its record has
+//! that verdict; one that does not was edited since (or never checked).
+
+use labkit::{Kind, Variant};
+use leaklab_registry::Lab;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where the state lives, relative to the workspace.
+const FILE: &str = ".leaklab/state.json";
+
+/// One recorded verdict.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Record {
+    pub sha256: String,
+    pub passed: bool,
+    pub kinds: Vec<Kind>,
+}
+
+/// Where a copy of a lab stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// The copy is the original: nothing tried yet.
+    Untouched,
+    /// Checked as it is now: passed.
+    Passing,
+    /// Checked as it is now: failed, with these findings.
+    Failing(Vec<Kind>),
+    /// Edited since its last check (or never checked).
+    Unchecked,
+    /// There is no copy in `labs/`.
+    Missing,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct State {
+    labs: BTreeMap<u32, Record>,
+}
+
+fn path(root: &Path) -> PathBuf {
+    root.join(FILE)
+}
+
+fn load(root: &Path) -> State {
+    std::fs::read(path(root))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// The SHA-256 of a file, in hex; `None` when it cannot be read.
+pub fn digest(file: &Path) -> Option<String> {
+    let bytes = std::fs::read(file).ok()?;
+    Some(
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+/// Records the verdict on the copy of `lab` in `labs/` as it is now. Best effort: a
+/// state that cannot be written only costs the list its memory.
+pub fn record(root: &Path, lab: &Lab, passed: bool, kinds: Vec<Kind>) {
+    let Some(sha256) = digest(&root.join(lab.path(Variant::Yours))) else {
+        return;
+    };
+    let mut state = load(root);
+    state.labs.insert(
+        lab.number,
+        Record {
+            sha256,
+            passed,
+            kinds,
+        },
+    );
+    let file = path(root);
+    if let Some(folder) = file.parent() {
+        let _ = std::fs::create_dir_all(folder);
+    }
+    let tmp = file.with_extension("json.partial");
+    if let Ok(json) = serde_json::to_vec_pretty(&state)
+        && std::fs::write(&tmp, json).is_ok()
+    {
+        let _ = std::fs::rename(tmp, file);
+    }
+}
+
+/// Where each lab stands, without running anything.
+pub fn standings(root: &Path, labs: &[Lab]) -> Vec<Standing> {
+    let state = load(root);
+    labs.iter()
+        .map(|lab| {
+            let Some(now) = digest(&root.join(lab.path(Variant::Yours))) else {
+                return Standing::Missing;
+            };
+            match state.labs.get(&lab.number) {
+                Some(record) if record.sha256 == now && record.passed => Standing::Passing,
+                Some(record) if record.sha256 == now => Standing::Failing(record.kinds.clone()),
+                _ if digest(&root.join(lab.path(Variant::Original))).as_deref() == Some(&now) => {
+                    Standing::Untouched
+                }
+                _ => Standing::Unchecked,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,385 @@
+//! `cargo lab grade` charges a misbehaving lab with its own status and reason, and
+//! leaves every other lab's grade as it was; it trusts nothing outside `labs/`; and its
+//! results parse and repeat.
+//!
+//! The misbehaving labs are the files in `tests/grading/`, each headed with what the
+//! grade must be (`//! expect: fail hang`). They are graded two at a time, one as lab 1
+//! and one as lab 2, so each grading also shows two of them not disturbing each other.
+
+#[path = "grading/support.rs"]
+mod support;
+
+#[allow(dead_code)]
+#[path = "../checks/src/hidden.rs"]
+mod hidden_cases;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use support::{Graded, clone_with, grade, grade_student, misbehaving, repo, serial, source, work};
+
+type Grades = BTreeMap<u64, (String, Vec<String>, String)>;
+
+/// Every lab's grade on a clone as shipped.
+fn baseline() -> &'static Grades {
+    static BASELINE: OnceLock<Grades> = OnceLock::new();
+    BASELINE.get_or_init(|| grade_student(&clone_with("baseline", &[]), "baseline").labs())
+}
+
+/// Grades a clone with `lab1` as lab 1 and `lab2` as lab 2 (a file of tests/grading/ or
+/// `solutions/...`), and checks each misbehaving one's grade and everyone else's.
+fn grade_pair(name: &str, lab1: &'static str, lab2: &'static str) -> Graded {
+    let _one = serial();
+    let before = baseline();
+    let clone = clone_with(name, &[(1, source(lab1)), (2, source(lab2))]);
+    let graded = grade_student(&clone, name);
+    let labs = graded.labs();
+    assert_eq!(
+        graded.code, 1,
+        "a copy with a misbehaving lab does not pass:\n{}",
+        graded.output
+    );
+    for file in [lab1, lab2].into_iter().filter(|f| !f.starts_with("solutions/")) {
+        let expected = misbehaving(file);
+        let (status, kinds, message) = &labs[&u64::from(expected.lab)];
+        assert_eq!(status, &expected.status, "{file}: {message}\n{}", graded.output);
+        assert!(
+            kinds.contains(&expected.kind),
+            "{file}: expected {} in {kinds:?}: {message}",
+            expected.kind
+        );
+        assert!(
+            !message.is_empty() && message != "passed",
+            "{file} needs a reason"
+        );
+    }
+    for (number, grade) in &labs {
+        if *number > 2 {
+            assert_eq!(
+                grade, &before[number],
+                "lab {number} changed next to {lab1} and {lab2}"
+            );
+        }
+    }
+    graded
+}
+
+#[test]
+fn a_compile_error_and_a_panic_are_errors_of_their_own_labs() {
+    grade_pair("compile-error-panic", "lab01_compile_error.rs", "lab02_panics.rs");
+}
+
+#[test]
+fn a_hang_and_a_busy_loop_fail_their_own_labs() {
+    grade_pair("hang-busy-loop", "lab01_hangs.rs", "lab02_busy_loop.rs");
+}
+
+#[test]
+fn a_deadlock_and_a_task_bomb_fail_their_own_labs() {
+    grade_pair("deadlock-task-bomb", "lab01_deadlock.rs", "lab02_task_bomb.rs");
+}
+
+#[test]
+fn a_memory_blowup_and_an_exit_are_errors_of_their_own_labs() {
+    let graded = grade_pair("memory-exit", "lab01_memory_blowup.rs", "lab02_exit_zero.rs");
+    let (_, _, message) = &graded.labs()[&1];
+    assert!(message.contains("ran out of memory"), "{message}");
+}
+
+#[test]
+fn printing_pass_passes_nothing_and_a_stopped_process_is_stopped_by_the_wall_clock() {
+    let graded = grade_pair("fake-pass-stopped", "lab01_fake_pass.rs", "lab02_stops_itself.rs");
+    let (_, _, message) = &graded.labs()[&2];
+    assert!(message.contains("within 5 s of wall time"), "{message}");
+}
+
+#[test]
+fn a_process_left_running_is_killed_with_the_checks_process_group() {
+    let graded = grade_pair(
+        "left-process",
+        "lab01_leaves_a_process.rs",
+        "solutions/lab02_missing_join.rs",
+    );
+    let labs = graded.labs();
+    assert_eq!(labs[&2].0, "pass", "{:?}", labs[&2]);
+    assert!(labs[&1].2.contains("sleep"), "{:?}", labs[&1]);
+    assert!(
+        !support::running("sleep 638.25"),
+        "the lab's process outlived its grading"
+    );
+}
+
+#[test]
+fn grading_twice_gives_the_same_results_which_parse_as_json_and_junit() {
+    let _one = serial();
+    let clone = clone_with("twice", &[(1, source("solutions/lab01_orphaned_task.rs"))]);
+    let first = grade_student(&clone, "twice-1");
+    let second = grade_student(&clone, "twice-2");
+    assert_eq!(first.timeless(), second.timeless());
+
+    let results = &first.results;
+    assert_eq!(results["version"], 1);
+    assert_eq!(results["status"], "fail");
+    let labs = results["labs"].as_array().expect("labs");
+    assert_eq!(labs.len(), baseline().len());
+    assert_eq!(labs[0]["status"], "pass");
+    assert_eq!(labs[0]["score"], 1);
+    assert_eq!(
+        results["score"],
+        labs.iter().map(|l| l["score"].as_u64().unwrap()).sum::<u64>()
+    );
+    for field in [
+        "name",
+        "status",
+        "message",
+        "kinds",
+        "score",
+        "max_score",
+        "time_ms",
+    ] {
+        assert!(
+            labs.iter().all(|lab| lab.get(field).is_some()),
+            "every lab has {field}"
+        );
+    }
+
+    let junit = quick_junit::Report::deserialize_from_str(&first.junit).expect("junit.xml parses");
+    let cases = &junit.test_suites[0].test_cases;
+    assert_eq!(cases.len(), labs.len());
+    let failures = cases
+        .iter()
+        .filter(|case| !matches!(case.status, quick_junit::TestCaseStatus::Success { .. }))
+        .count();
+    assert_eq!(
+        failures,
+        labs.iter().filter(|lab| lab["status"] != "pass").count()
+    );
+}
+
+/// A check that passes everything, a manifest that swaps a crate, a build script: all
+/// of it in a student's clone, none of it read by `--student`.
+#[test]
+fn a_student_clone_is_graded_from_its_labs_alone() {
+    let _one = serial();
+    let clone = clone_with("edits-elsewhere", &[]);
+    let forged =
+        "pub fn check<F>(_: &crate::Subject, _: F) -> labkit::Verdict { labkit::Verdict::default() }\n";
+    for (path, text) in [
+        ("checks/src/lab01.rs", forged),
+        ("Cargo.toml", "[workspace]\nmembers = []\n"),
+        ("build.rs", "fn main() { std::process::exit(0) }\n"),
+        (".cargo/config.toml", "[alias]\nlab = \"version\"\n"),
+    ] {
+        let path = clone.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let graded = grade_student(&clone, "edits-elsewhere");
+    assert_eq!(&graded.labs(), baseline(), "{}", graded.output);
+}
+
+/// A copy of the repository to grade in place: the files grading depends on, the labs
+/// as shipped, and what `cargo lab dev` needs to write a manifest for it.
+fn in_place_copy() -> std::path::PathBuf {
+    let copy = work().join("in-place");
+    let _ = std::fs::remove_dir_all(&copy);
+    for entry in [
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo",
+        "src",
+        "labkit",
+        "registry",
+        "clinic",
+        "checks",
+        "bins",
+        "shim",
+        "models",
+        "fixtures",
+        "labs",
+        "solutions",
+        "tests/originals",
+        "book/src",
+        "README.md",
+        "classroom",
+    ] {
+        copy_tree(&repo().join(entry), &copy.join(entry));
+    }
+    copy
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    if from.is_dir() {
+        for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else if from.exists() {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).expect("copy a file");
+    }
+}
+
+/// `cargo lab dev` in `copy`: writes its manifest (and pin) for what it holds now.
+fn write_manifest(copy: &std::path::Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leaklab"))
+        .arg("dev")
+        .env("LEAKLAB_ROOT", copy)
+        .output()
+        .expect("run leaklab dev");
+    assert!(
+        copy.join("classroom/manifest.sha256").is_file(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = std::fs::read(copy.join("classroom/manifest.sha256")).unwrap();
+    use sha2::Digest;
+    sha2::Sha256::digest(text)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn grading_in_place_names_every_file_edited_outside_labs() {
+    let _one = serial();
+    let copy = in_place_copy();
+    write_manifest(&copy);
+    let check = copy.join("checks/src/lab01.rs");
+    let edited = std::fs::read_to_string(&check)
+        .unwrap()
+        .replace("DEADLINE", "DEADLINE_");
+    std::fs::write(&check, edited).unwrap();
+    let manifest = std::fs::read_to_string(copy.join("Cargo.toml")).unwrap() + "\n# a student was here\n";
+    std::fs::write(copy.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(copy.join("build.rs"), "fn main() {}\n").unwrap();
+    std::fs::remove_file(copy.join("shim/src/lib.rs")).unwrap();
+
+    let graded = grade(&copy, &[], &work().join("results/in-place"));
+    assert_eq!(graded.code, 1, "{}", graded.output);
+    assert_eq!(graded.results["status"], "error");
+    let why = graded.results["message"].as_str().expect("a copy-wide reason");
+    for named in [
+        "checks/src/lab01.rs (changed)",
+        "Cargo.toml (changed)",
+        "build.rs (added)",
+        "shim/src/lib.rs (missing)",
+    ] {
+        assert!(why.contains(named), "{named} in: {why}");
+    }
+    assert!(graded.labs().values().all(|(status, ..)| status == "error"));
+    assert!(
+        graded.output.starts_with("ERROR "),
+        "the verdict comes first:\n{}",
+        graded.output
+    );
+}
+
+#[test]
+fn a_pinned_manifest_stops_checks_edited_together_with_it() {
+    let _one = serial();
+    let copy = in_place_copy();
+    let pin = write_manifest(&copy);
+    let check = copy.join("checks/src/lab01.rs");
+    let edited = std::fs::read_to_string(&check).unwrap() + "\n// edited, and the manifest with it\n";
+    std::fs::write(&check, edited).unwrap();
+    let repinned = write_manifest(&copy);
+    assert_ne!(pin, repinned);
+
+    let graded = grade(
+        &copy,
+        &["--manifest-sha256", &pin],
+        &work().join("results/pinned"),
+    );
+    assert_eq!(graded.code, 1, "{}", graded.output);
+    let why = graded.results["message"].as_str().expect("a copy-wide reason");
+    assert!(
+        why.contains("classroom/manifest.sha256 is not the manifest the grader pinned"),
+        "{why}"
+    );
+
+    let bad_pin = grade_code(&copy, &["--manifest-sha256", "12ab"]);
+    assert_eq!(bad_pin, 2, "a pin that is not a SHA-256 is bad input");
+}
+
+fn grade_code(root: &std::path::Path, args: &[&str]) -> i32 {
+    std::process::Command::new(env!("CARGO_BIN_EXE_leaklab"))
+        .arg("grade")
+        .args(args)
+        .env("LEAKLAB_ROOT", root)
+        .output()
+        .expect("run leaklab grade")
+        .status
+        .code()
+        .unwrap_or(-1)
+}
+
+/// A lab given hidden cases is graded on them or not at all: a check that does not
+/// report running every one of them is an error, never a pass on the public cases.
+#[test]
+fn hidden_cases_are_run_or_the_lab_is_an_error() {
+    let _one = serial();
+    let hidden = work().join("hidden.json");
+    let text = r#"{"version": 1, "labs": {"1": {"cases": [{"not_a_field_of_lab_1": true}]}}}"#;
+    std::fs::write(&hidden, text).unwrap();
+    let clone = clone_with("hidden", &[(1, source("solutions/lab01_orphaned_task.rs"))]);
+    let args = [
+        "--student",
+        clone.to_str().unwrap(),
+        "--timeout",
+        "5",
+        "--hidden",
+        hidden.to_str().unwrap(),
+    ];
+    let graded = grade(&repo(), &args, &work().join("results/hidden"));
+    let labs = graded.labs();
+    let (status, _, message) = &labs[&1];
+    assert_eq!(status, "error", "{message}");
+    assert!(message.contains("hidden case"), "{message}");
+    assert!(
+        graded.results["hidden_sha256"]
+            .as_str()
+            .is_some_and(|s| s.len() == 64)
+    );
+    assert_eq!(
+        &labs[&3],
+        &baseline()[&3],
+        "a lab without hidden cases is graded as before"
+    );
+
+    std::fs::write(&hidden, r#"{"version": 1, "labs": {"99": {"cases": []}}}"#).unwrap();
+    assert_eq!(
+        grade_code(&repo(), &args),
+        2,
+        "a hidden-cases file about no lab is bad input"
+    );
+}
+
+/// The scenarios' side of hidden cases: each case read by field name, and a case that
+/// does not fit said so.
+#[test]
+fn a_scenario_reads_its_hidden_cases_by_field() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Case {
+        patient: u32,
+        answer_after_ms: Option<u64>,
+    }
+    let text = r#"{"version": 1, "labs": {"1": {"cases": [{"patient": 7, "answer_after_ms": 45},
+                                                       {"patient": 8, "answer_after_ms": null}]},
+                                          "2": {"cases": [{"patient": "seven"}]}}}"#;
+    let cases: Vec<Case> = hidden_cases::cases_in(text, 1).expect("lab 1's cases");
+    assert_eq!(
+        cases,
+        [
+            Case {
+                patient: 7,
+                answer_after_ms: Some(45)
+            },
+            Case {
+                patient: 8,
+                answer_after_ms: None
+            }
+        ]
+    );
+    let misfit = hidden_cases::cases_in::<Case>(text, 2).expect_err("lab 2's case does not fit");
+    assert_eq!(misfit.kind, labkit::Kind::Unchecked);
+    assert!(hidden_cases::cases_in::<Case>(text, 3).expect("none").is_empty());
+}
