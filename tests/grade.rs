@@ -353,6 +353,44 @@ fn hidden_cases_are_run_or_the_lab_is_an_error() {
     );
 }
 
+/// Hidden cases can fail a copy the public cases pass: a lab 1 copy whose deadline is
+/// 35 ms instead of 50 answers every public patient in time (10 ms and 30 ms), but not
+/// the hidden one whose result comes at 45 ms; the solution passes both.
+#[test]
+fn a_hidden_case_fails_a_copy_the_public_cases_pass() {
+    let _one = serial();
+    let hidden = work().join("hidden-45ms.json");
+    let text = r#"{"version": 1, "labs": {"1": {"cases": [{"patient": 7, "answer_after_ms": 45}]}}}"#;
+    std::fs::write(&hidden, text).unwrap();
+    let short = source("solutions/lab01_orphaned_task.rs").replace("from_millis(50)", "from_millis(35)");
+    assert_ne!(short, source("solutions/lab01_orphaned_task.rs"));
+    for (name, lab01, expected) in [
+        (
+            "hidden-solution",
+            source("solutions/lab01_orphaned_task.rs"),
+            "pass",
+        ),
+        ("hidden-short", short, "fail"),
+    ] {
+        let clone = clone_with(name, &[(1, lab01.clone())]);
+        let public = grade(
+            &repo(),
+            &["--student", clone.to_str().unwrap()],
+            &work().join(format!("results/{name}-public")),
+        );
+        assert_eq!(public.labs()[&1].0, "pass", "{name}: the public cases pass");
+        let args = [
+            "--student",
+            clone.to_str().unwrap(),
+            "--hidden",
+            hidden.to_str().unwrap(),
+        ];
+        let graded = grade(&repo(), &args, &work().join(format!("results/{name}")));
+        let (status, _, message) = &graded.labs()[&1];
+        assert_eq!(status, expected, "{name}: {message}");
+    }
+}
+
 /// The scenarios' side of hidden cases: each case read by field name, and a case that
 /// does not fit said so.
 #[test]

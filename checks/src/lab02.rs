@@ -89,9 +89,16 @@ where
     F: Fn(RecordStore, Vec<PatientRecord>) -> Fut,
     Fut: Future<Output = Result<usize, SyncError>>,
 {
+    // An instructor's hidden cases (at grading time) run after the public ones.
+    let hidden = match crate::hidden::cases::<HiddenCase>(LAB) {
+        Ok(hidden) => hidden,
+        Err(finding) => return crate::hidden::refused(finding),
+    };
+    let count = hidden.len();
+    let hidden = crate::hidden::leak(hidden.into_iter().map(HiddenCase::into_case).collect());
     let mut verdict = Verdict::default();
     let (mut total, mut lost_total) = (0, 0);
-    for case in &CASES {
+    for case in CASES.iter().chain(hidden) {
         let seen = run(case, &sync_patient_records);
         let expected = case.expected();
         total += expected.len();
@@ -100,7 +107,30 @@ where
     }
     verdict.measure("records_total", total as u64);
     verdict.measure("records_lost", lost_total as u64);
+    if count > 0 {
+        crate::hidden::ran(&mut verdict, count);
+    }
     verdict
+}
+
+/// A hidden case as JSON gives it: [`Case`] with owned fields.
+#[derive(serde::Deserialize)]
+struct HiddenCase {
+    name: String,
+    write_ms: Vec<u64>,
+    #[serde(default)]
+    rejects: Vec<u32>,
+}
+
+impl HiddenCase {
+    /// The case, its fields kept for the rest of the (short-lived) check process.
+    fn into_case(self) -> Case {
+        Case {
+            name: Box::leak(format!("hidden: {}", self.name).into_boxed_str()),
+            write_ms: crate::hidden::leak(self.write_ms),
+            rejects: crate::hidden::leak(self.rejects),
+        }
+    }
 }
 
 impl Case {

@@ -12,6 +12,7 @@
 //! records what was seen, and a pure `judge(case, &seen) -> Vec<Finding>` that holds the
 //! rules, unit-tested without a runtime.
 
+pub mod hidden;
 pub mod lab01;
 pub mod lab02;
 pub mod lab03;
