@@ -290,7 +290,7 @@ fn announce_if_slow(check: Check, done: Arc<AtomicBool>) {
                 Check::Scenario => "the check binaries",
                 Check::Loom => "the loom model (release mode, in its own target dir)",
             };
-            eprintln!("leaklab: compiling {what}; the first build takes a while, later runs are instant");
+            eprintln!("leaklab: building {what} (the first build takes minutes; later ones, seconds)…");
         }
     });
 }

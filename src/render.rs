@@ -188,8 +188,18 @@ fn trim_stack(stack: &str) -> Vec<&str> {
     lines
 }
 
-/// `cargo lab check N`: PASS, or FAIL with each finding and the hint that fits the first.
-pub fn verdict(lab: &Lab, run: &Run) -> String {
+/// The number of the hint that fits a failed run's first finding (see `state::next_hint`
+/// for which one is shown).
+pub fn fitting_hint(lab: &Lab, run: &Run) -> Option<usize> {
+    let first: Option<Kind> = run.findings().next().map(|(_, finding)| finding.kind);
+    if run.passed || first.and_then(|kind| advice(lab, kind)).is_some() {
+        return None;
+    }
+    lab.hint_for(first).map(|(number, _)| number)
+}
+
+/// `cargo lab check N`: PASS, or FAIL with each finding and hint number `hint`.
+pub fn verdict(lab: &Lab, run: &Run, hint: Option<usize>) -> String {
     let mut out = format!("Lab {} · {}: checking {}\n", lab.number, lab.title, run.file);
     if run.passed {
         out.push_str("PASS");
@@ -223,10 +233,12 @@ pub fn verdict(lab: &Lab, run: &Run) -> String {
     let first: Option<Kind> = run.findings().next().map(|(_, finding)| finding.kind);
     if let Some(advice) = first.and_then(|kind| advice(lab, kind)) {
         out.push_str(&format!("{advice}\n"));
-    } else if let Some((number, hint)) = lab.hint_for(first) {
+    } else if let Some(hint) = hint.and_then(|n| lab.hints.get(n - 1).map(|h| (n, h))) {
+        let (number, hint) = hint;
         out.push_str(&format!(
-            "Hint {number} of {}: {hint}\n(all hints: cargo lab hint {} 1, 2, ...)\n",
+            "Hint {number} of {}: {}\n(all hints: cargo lab hint {} 1, 2, ...; a new try that still fails shows the next)\n",
             lab.hints.len(),
+            hint.text,
             lab.number
         ));
     }

@@ -21,6 +21,12 @@ pub struct Record {
     pub sha256: String,
     pub passed: bool,
     pub kinds: Vec<Kind>,
+    /// The last hint a failed check showed (1-based; 0: none), and the content it was
+    /// shown for.
+    #[serde(default)]
+    pub hint: usize,
+    #[serde(default)]
+    pub hint_for: String,
 }
 
 /// Where a copy of a lab stands.
@@ -72,20 +78,52 @@ pub fn record(root: &Path, lab: &Lab, passed: bool, kinds: Vec<Kind>) {
         return;
     };
     let mut state = load(root);
-    state.labs.insert(
-        lab.number,
-        Record {
-            sha256,
-            passed,
-            kinds,
-        },
-    );
+    let (hint, hint_for) = state
+        .labs
+        .get(&lab.number)
+        .map(|r| (r.hint, r.hint_for.clone()))
+        .unwrap_or_default();
+    let record = Record {
+        sha256,
+        passed,
+        kinds,
+        hint,
+        hint_for,
+    };
+    state.labs.insert(lab.number, record);
+    save(root, &state);
+}
+
+/// The hint a failed check of `lab` shows: the one that fits its first finding, or,
+/// when the copy changed since a hint was last shown and still fails, the next one
+/// after that: a student who tried again gets the next step. The last hint, which
+/// gives the fix away, is only shown on request (`cargo lab hint N`).
+pub fn next_hint(root: &Path, lab: &Lab, fits: Option<usize>) -> Option<usize> {
+    let fits = fits?;
+    let mut state = load(root);
+    let record = state.labs.get_mut(&lab.number)?;
+    let automatic = lab.hints.len().saturating_sub(1).max(1);
+    let number = if record.hint == 0 {
+        fits
+    } else if record.hint_for == record.sha256 {
+        record.hint
+    } else {
+        fits.max(record.hint + 1)
+    }
+    .min(automatic.max(fits));
+    record.hint = number;
+    record.hint_for = record.sha256.clone();
+    save(root, &state);
+    Some(number)
+}
+
+fn save(root: &Path, state: &State) {
     let file = path(root);
     if let Some(folder) = file.parent() {
         let _ = std::fs::create_dir_all(folder);
     }
     let tmp = file.with_extension("json.partial");
-    if let Ok(json) = serde_json::to_vec_pretty(&state)
+    if let Ok(json) = serde_json::to_vec_pretty(state)
         && std::fs::write(&tmp, json).is_ok()
     {
         let _ = std::fs::rename(tmp, file);

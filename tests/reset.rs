@@ -31,7 +31,7 @@ fn resetting_twice_keeps_both_copies_and_saves_nothing_needless() {
     // Unchanged copy: restored, nothing saved.
     let (code, out) = scratch.lab(&["reset", "1"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("nothing else to save"), "{out}");
+    assert!(out.contains("nothing to save"), "{out}");
     assert!(backups(&scratch).is_empty());
 
     // Two different edits, each reset within the same second: both are kept.

@@ -184,7 +184,7 @@ pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
     let sites = group_sites(&seen.running);
     if lost > 0 {
         let message = format!(
-            "{name}: {lost} of {} records were never written; {running} {} still running when sync \
+            "{name}: {lost} of the {} records the registry accepts were never written; {running} {} still running when sync \
              returned{}",
             expected.len(),
             if running == 1 { "task was" } else { "tasks were" },
@@ -197,7 +197,8 @@ pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
         findings.push(finding.with_sites(sites));
     } else if running > 0 {
         let message = format!(
-            "{name}: {running} tasks were still running when sync returned{}",
+            "{name}: {running} {} still running when sync returned{}",
+            if running == 1 { "task was" } else { "tasks were" },
             spawned_at(&sites)
         );
         let finding = Finding::new(Kind::LeakedTask, message).measure("tasks_running", running as u64);

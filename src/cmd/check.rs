@@ -23,7 +23,8 @@ impl Check {
         if ctx.json {
             print_json(&runs);
         } else {
-            print!("{}", render::verdict(self.lab, run));
+            let hint = crate::state::next_hint(&ctx.root, self.lab, render::fitting_hint(self.lab, run));
+            print!("{}", render::verdict(self.lab, run, hint));
         }
         verdict(run.passed)
     }

@@ -132,6 +132,12 @@ pub fn preflight(args: &[String]) -> Result<(), String> {
     if COMMANDS.contains(&first) {
         return Ok(());
     }
+    if first == "lab" {
+        let rest = words[1..].join(" ");
+        return Err(format!(
+            "`cargo lab` is the command already; did you mean `cargo lab {rest}`?"
+        ));
+    }
     let closest = COMMANDS
         .iter()
         .min_by_key(|command| distance(first, command))

@@ -67,7 +67,7 @@ impl Reset {
                     lab.path(Variant::Yours)
                 ),
                 None => println!(
-                    "{} is back to the original (there was nothing else to save)",
+                    "{} is the original (it was already, or there was no copy): nothing to save",
                     lab.path(Variant::Yours)
                 ),
             }
@@ -86,9 +86,11 @@ fn save(root: &Path, file: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     for n in 0.. {
+        // `lab01_orphaned_task.1795694382.rs`: still a Rust file to an editor.
+        let stem = file.strip_suffix(".rs").unwrap_or(file);
         let name = match n {
-            0 => format!("{file}.{stamp}"),
-            n => format!("{file}.{stamp}-{n}"),
+            0 => format!("{stem}.{stamp}.rs"),
+            n => format!("{stem}.{stamp}-{n}.rs"),
         };
         let path = folder.join(name);
         match std::fs::OpenOptions::new()

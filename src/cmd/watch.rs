@@ -60,7 +60,8 @@ impl Watch {
                 Err(error) => return tool_failed(error),
             };
             let run = &runs.runs[0];
-            print!("{}", render::verdict(lab, run));
+            let hint = state::next_hint(&ctx.root, lab, render::fitting_hint(lab, run));
+            print!("{}", render::verdict(lab, run, hint));
             let mut checked = state::digest(&file);
             if run.passed {
                 println!("✓ Lab {} passes. The fix, in one line: {}.", lab.number, lab.fix);
