@@ -38,13 +38,30 @@ mod seqcst;
 #[path = "../../fixtures/lab03/wrong/two_locks.rs"]
 mod two_locks;
 
-fn run_binary(exe: &str, variant: Variant) -> Report {
+/// A lab's loom check binary, run as a child (a model that aborts cannot take this
+/// test binary down).
+fn run_binary(lab: u32, exe: &str, variant: Variant) -> Report {
     let meta = Meta {
-        lab: 3,
+        lab,
         variant,
         check: Check::Loom,
     };
     run_check(Path::new(exe), meta, Duration::from_secs(60))
+}
+
+/// The lines of `source` (the file `file`) that a finding's sites point at, in order.
+fn site_lines<'a>(finding: &labkit::Finding, file: &str, source: &'a str) -> Vec<&'a str> {
+    finding
+        .sites
+        .iter()
+        .map(|site| {
+            assert_eq!(site.file, file);
+            source
+                .lines()
+                .nth(site.line as usize - 1)
+                .expect("the site's line exists")
+        })
+        .collect()
 }
 
 /// The lost-update finding's interleaving, read back into steps.
@@ -82,7 +99,7 @@ macro_rules! check {
 
 #[test]
 fn the_original_loses_a_booking_and_the_model_shows_how() {
-    let report = run_binary(env!("CARGO_BIN_EXE_lab03-loom-original"), Variant::Original);
+    let report = run_binary(3, env!("CARGO_BIN_EXE_lab03-loom-original"), Variant::Original);
     let verdict = Verdict {
         findings: report.findings.clone(),
         ..Verdict::default()
@@ -117,17 +134,7 @@ fn the_original_loses_a_booking_and_the_model_shows_how() {
 
     // The sites are the lines that raced: the load, then the store.
     let source = include_str!("../../tests/originals/lab03_unsynchronised_counter.rs");
-    let lines: Vec<&str> = finding
-        .sites
-        .iter()
-        .map(|site| {
-            assert_eq!(site.file, "tests/originals/lab03_unsynchronised_counter.rs");
-            source
-                .lines()
-                .nth(site.line as usize - 1)
-                .expect("the site's line exists")
-        })
-        .collect();
+    let lines = site_lines(finding, "tests/originals/lab03_unsynchronised_counter.rs", source);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(
         lines[0].contains(".load(") && lines[1].contains(".store("),
@@ -137,7 +144,7 @@ fn the_original_loses_a_booking_and_the_model_shows_how() {
 
 #[test]
 fn the_solution_passes() {
-    let report = run_binary(env!("CARGO_BIN_EXE_lab03-loom-solution"), Variant::Solution);
+    let report = run_binary(3, env!("CARGO_BIN_EXE_lab03-loom-solution"), Variant::Solution);
     assert!(report.passed(), "{report:#?}");
     assert!(report.measured["executions"] > 1);
 }
@@ -273,15 +280,6 @@ mod lab11_unlocked_check;
 #[path = "../../fixtures/lab11/wrong/yield_before_wait.rs"]
 mod lab11_yield_before_wait;
 
-fn run_lab11_binary(exe: &str, variant: Variant) -> Report {
-    let meta = Meta {
-        lab: 11,
-        variant,
-        check: Check::Loom,
-    };
-    run_check(Path::new(exe), meta, Duration::from_secs(60))
-}
-
 /// Lab 11's model on a fixture, with the sites named by the fixture's own file.
 macro_rules! check11 {
     ($fixture:ident, $file:literal) => {{
@@ -335,7 +333,7 @@ use leaklab_models::lab11;
 
 #[test]
 fn lab11_the_original_returns_before_the_uploads_start_and_the_model_shows_how() {
-    let report = run_lab11_binary(env!("CARGO_BIN_EXE_lab11-loom-original"), Variant::Original);
+    let report = run_binary(11, env!("CARGO_BIN_EXE_lab11-loom-original"), Variant::Original);
     let verdict = Verdict {
         findings: report.findings.clone(),
         ..Verdict::default()
@@ -348,17 +346,7 @@ fn lab11_the_original_returns_before_the_uploads_start_and_the_model_shows_how()
     // The sites: the count that came too late, inside the upload's thread, then the
     // check in wait() that read zero.
     let source = include_str!("../../tests/originals/lab11_early_wake_up.rs");
-    let lines: Vec<&str> = finding
-        .sites
-        .iter()
-        .map(|site| {
-            assert_eq!(site.file, "tests/originals/lab11_early_wake_up.rs");
-            source
-                .lines()
-                .nth(site.line as usize - 1)
-                .expect("the site's line exists")
-        })
-        .collect();
+    let lines = site_lines(finding, "tests/originals/lab11_early_wake_up.rs", source);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(
         lines[0].contains("uploads.in_flight.fetch_add") && lines[1].contains(".load("),
@@ -368,7 +356,7 @@ fn lab11_the_original_returns_before_the_uploads_start_and_the_model_shows_how()
 
 #[test]
 fn lab11_the_solution_passes() {
-    let report = run_lab11_binary(env!("CARGO_BIN_EXE_lab11-loom-solution"), Variant::Solution);
+    let report = run_binary(11, env!("CARGO_BIN_EXE_lab11-loom-solution"), Variant::Solution);
     assert!(report.passed(), "{report:#?}");
     assert!(report.measured["executions"] > 1);
 }
