@@ -9,7 +9,7 @@
 //! the exhibits) when an original passes or a solution fails.
 
 use labkit::{Check, Variant};
-use leaklab_registry::{LABS, Lab, Part};
+use leaklab_registry::{BEYOND_THE_LABS, LABS, Lab, Part};
 use std::path::{Path, PathBuf};
 
 /// Marks a generated file or region.
@@ -166,6 +166,10 @@ fn summary() -> String {
                 lab.module()
             ));
         }
+    }
+    out.push_str("\n# Beyond the labs\n\n");
+    for (title, file) in BEYOND_THE_LABS {
+        out.push_str(&format!("- [{title}]({file})\n"));
     }
     out
 }

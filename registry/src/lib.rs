@@ -151,6 +151,13 @@ pub fn lab(number: u32) -> Option<&'static Lab> {
     LABS.iter().find(|lab| lab.number == number)
 }
 
+/// The book's chapters after the labs: (title, file under `book/src/`).
+pub const BEYOND_THE_LABS: [(&str, &str); 3] = [
+    ("Watching a leak live with tokio-console", "console.md"),
+    ("What the fixes cost, and what the detector costs", "benchmarks.md"),
+    ("The leak detector in your own tests", "own-tests.md"),
+];
+
 /// The folders, relative to the workspace, that hold code a student or a fixture wrote:
 /// where a finding's site should point.
 pub const LAB_FOLDERS: [&str; 4] = ["labs/", "solutions/", "tests/originals/", "fixtures/"];
