@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 /// How long the patient portal waits for a result before it says "not ready yet".
 pub const DEADLINE: Duration = Duration::from_millis(50);
 
+// ANCHOR: fetch_lab_result
 /// Looks up a patient's latest lab result, or `None` if the lab system is too slow.
 pub async fn fetch_lab_result(lab: LabSystem, patient: u32) -> Option<String> {
     let (reply, answer) = oneshot::channel();
@@ -23,3 +24,4 @@ pub async fn fetch_lab_result(lab: LabSystem, patient: u32) -> Option<String> {
         _ => None, // too slow: the portal asks the patient to check back later
     }
 }
+// ANCHOR_END: fetch_lab_result

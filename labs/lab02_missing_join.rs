@@ -7,6 +7,7 @@
 
 use leaklab_clinic::{PatientRecord, RecordStore, SyncError};
 
+// ANCHOR: sync_patient_records
 /// Copies today's patient records to the regional registry, one worker per record.
 /// Returns how many records were synced.
 pub async fn sync_patient_records(
@@ -24,3 +25,4 @@ pub async fn sync_patient_records(
     }
     Ok(count)
 }
+// ANCHOR_END: sync_patient_records

@@ -10,6 +10,7 @@ use std::time::Duration;
 /// How long the patient portal waits for a result before it says "not ready yet".
 pub const DEADLINE: Duration = Duration::from_millis(50);
 
+// ANCHOR: fetch_lab_result
 /// Looks up a patient's latest lab result, or `None` if the lab system is too slow.
 pub async fn fetch_lab_result(lab: LabSystem, patient: u32) -> Option<String> {
     // The lookup runs inside this request's own future instead of a task of its own.
@@ -18,3 +19,4 @@ pub async fn fetch_lab_result(lab: LabSystem, patient: u32) -> Option<String> {
     // JoinHandle and abort it when the handler returns; dropping the handle detaches.)
     tokio::time::timeout(DEADLINE, lab.lookup(patient)).await.ok()
 }
+// ANCHOR_END: fetch_lab_result

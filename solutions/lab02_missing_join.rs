@@ -8,6 +8,7 @@
 use leaklab_clinic::{PatientRecord, RecordStore, SyncError};
 use tokio::task::JoinSet;
 
+// ANCHOR: sync_patient_records
 /// Copies today's patient records to the regional registry, one worker per record.
 /// Returns how many records were synced, or the first write that failed.
 pub async fn sync_patient_records(
@@ -36,3 +37,4 @@ pub async fn sync_patient_records(
         None => Ok(synced),
     }
 }
+// ANCHOR_END: sync_patient_records

@@ -8,6 +8,7 @@
 
 use leaklab_sync::sync::atomic::{AtomicU64, Ordering};
 
+// ANCHOR: booking_counter
 /// How many appointments the clinic has booked today.
 pub struct BookingCounter {
     booked: AtomicU64,
@@ -35,3 +36,4 @@ impl BookingCounter {
         self.booked.load(Ordering::Relaxed)
     }
 }
+// ANCHOR_END: booking_counter

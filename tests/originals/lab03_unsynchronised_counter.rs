@@ -7,6 +7,7 @@
 
 use leaklab_sync::sync::atomic::{AtomicU64, Ordering};
 
+// ANCHOR: booking_counter
 /// How many appointments the clinic has booked today.
 pub struct BookingCounter {
     booked: AtomicU64,
@@ -30,3 +31,4 @@ impl BookingCounter {
         self.booked.load(Ordering::Relaxed)
     }
 }
+// ANCHOR_END: booking_counter
