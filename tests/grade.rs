@@ -391,6 +391,121 @@ fn a_hidden_case_fails_a_copy_the_public_cases_pass() {
     }
 }
 
+/// A solution with `from` replaced by `to`: a copy tuned to the public cases.
+fn tuned(file: &str, replacements: &[(&str, &str)]) -> String {
+    let mut text = source(file);
+    for (from, to) in replacements {
+        assert!(text.contains(from), "{file} has no `{from}`");
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// The example hidden cases (`classroom/hidden-example.json`, the one GRADING.md
+/// points to) run on every lab that takes them: every solution passes them. And each
+/// lab family has a copy that passes every public case and fails a hidden one: lab 6
+/// (cancellation) with a 29.8 s timeout, against a booking confirmed at 29.9 s; lab 8
+/// (channels) that keeps its spare sender and guesses the end from 500 ms without a
+/// record, against a health record that takes 800 ms; lab 9 (load) with a 1.95 s
+/// deadline, against lookups that answer in 1.98 s. (Lab 1's is the test above; labs
+/// 3 and 11 take no hidden cases, the test below.)
+#[test]
+fn the_example_hidden_cases_pass_the_solutions_and_fail_copies_tuned_to_the_public_cases() {
+    let _one = serial();
+    let example = repo().join("classroom/hidden-example.json");
+    let count = std::fs::read_dir(repo().join("tests/originals")).unwrap().count() as u32;
+    let mut labs: Vec<(u32, String)> = (1..=count)
+        .map(|n| (n, source(&format!("solutions/{}", support::lab_file(n)))))
+        .collect();
+    let copies = [
+        (
+            6,
+            tuned(
+                "solutions/lab06_forgotten_cancel.rs",
+                &[(
+                    "tokio::time::timeout(BOOKING_TIMEOUT,",
+                    "tokio::time::timeout(Duration::from_millis(29_800),",
+                )],
+            ),
+        ),
+        (
+            8,
+            tuned(
+                "solutions/lab08_unclosed_pipeline.rs",
+                &[
+                    (
+                        "mpsc::channel::<PatientRecord>(CAPACITY);",
+                        "mpsc::channel::<PatientRecord>(CAPACITY);\n    let _retry = to_anonymise.clone();",
+                    ),
+                    (
+                        "while let Some(record) = read.recv().await {",
+                        "while let Ok(Some(record)) =\n            tokio::time::timeout(std::time::Duration::from_millis(500), read.recv()).await\n        {",
+                    ),
+                ],
+            ),
+        ),
+        (
+            9,
+            tuned(
+                "solutions/lab09_no_timeout_downstream.rs",
+                &[(
+                    "tokio::time::timeout(DEADLINE,",
+                    "tokio::time::timeout(Duration::from_millis(1_950),",
+                )],
+            ),
+        ),
+    ];
+    for (lab, copy) in &copies {
+        labs[*lab as usize - 1] = (*lab, copy.clone());
+    }
+    let clone = clone_with("hidden-example", &labs);
+    let clone = clone.to_str().unwrap();
+    let public = grade(
+        &repo(),
+        &["--student", clone],
+        &work().join("results/hidden-example-public"),
+    );
+    for (number, (status, _, message)) in public.labs() {
+        assert_eq!(status, "pass", "lab {number} passes the public cases: {message}");
+    }
+    let hidden = grade(
+        &repo(),
+        &["--student", clone, "--hidden", example.to_str().unwrap()],
+        &work().join("results/hidden-example"),
+    );
+    for (number, (status, _, message)) in hidden.labs() {
+        if copies.iter().any(|(lab, _)| u64::from(*lab) == number) {
+            assert_eq!(status, "fail", "lab {number}'s tuned copy: {message}");
+            assert!(message.contains("hidden: "), "lab {number}: {message}");
+        } else {
+            assert_eq!(status, "pass", "lab {number}'s solution: {message}");
+        }
+    }
+}
+
+/// Labs 3 and 11 are decided by loom models, which try every interleaving: they take
+/// no hidden cases, and a file that gives them some is refused, saying so, before
+/// anything is graded.
+#[test]
+fn a_lab_decided_by_a_loom_model_takes_no_hidden_cases() {
+    let hidden = work().join("hidden-loom.json");
+    for lab in [3, 11] {
+        let text = format!(r#"{{"version": 1, "labs": {{"{lab}": {{"cases": [{{"threads": 8}}]}}}}}}"#);
+        std::fs::write(&hidden, text).unwrap();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_leaklab"))
+            .args(["grade", "--hidden", hidden.to_str().unwrap()])
+            .env("LEAKLAB_ROOT", repo())
+            .output()
+            .expect("run leaklab grade");
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "lab {lab}: {said}");
+        assert!(
+            said.contains(&format!("lab {lab} takes no hidden cases")),
+            "lab {lab}: {said}"
+        );
+    }
+}
+
 /// The scenarios' side of hidden cases: each case read by field name, and a case that
 /// does not fit said so.
 #[test]

@@ -61,7 +61,12 @@ fn resetting_twice_keeps_both_copies_and_saves_nothing_needless() {
 #[test]
 fn bad_input_exits_2_with_the_choices() {
     let scratch = Scratch::lock();
-    for args in [&["reset", "99"][..], &["check", "x"], &["hint", "1", "9"]] {
+    for args in [
+        &["reset", "99"][..],
+        &["check", "x"],
+        &["hint", "1", "9"],
+        &["hint", "1", "0"],
+    ] {
         let (code, out) = scratch.lab(args);
         assert_eq!(code, 2, "{args:?}: {out}");
     }

@@ -105,9 +105,12 @@ where
     verdict
         .findings
         .extend(outcome.leak_finding("after their requests returned"));
+    let mut findings = Vec::new();
     for (case, seen) in cases.iter().zip(&outcome.output) {
-        verdict.findings.extend(judge(case, seen));
+        findings.extend(judge(case, seen));
     }
+    // A sleep, say, misses the deadline for every patient: one bug, told once.
+    verdict.findings.extend(crate::once_each(findings, |f| f.kind));
     verdict.notes = outcome.notes();
     if !hidden.is_empty() {
         crate::hidden::ran(&mut verdict, hidden.len());

@@ -29,6 +29,7 @@
 //! aborted once it runs.
 
 use crate::Subject;
+use crate::hidden::Cases;
 use labkit::detector::{TaskRecord, group_sites};
 use labkit::{Detector, Finding, Kind, Site, Verdict};
 use leaklab_clinic::{ClinicalNote, NOTE_WORK, NotesExport, Redactor};
@@ -126,18 +127,48 @@ where
     F: Fn(Redactor, Vec<ClinicalNote>, CancellationToken) -> Fut,
     Fut: Future<Output = usize>,
 {
+    // An instructor's hidden cases (at grading time) run after the public ones.
+    let cases = match Cases::read(LAB, &CASES, HiddenCase::into_case) {
+        Ok(cases) => cases,
+        Err(finding) => return crate::hidden::refused(finding),
+    };
     let mut verdict = Verdict::default();
     let (mut after_stop, mut most) = (0, 0);
-    for case in &CASES {
+    for case in cases.iter() {
         let seen = run(case, &redact_for_study);
         after_stop += u64::from(seen.after_stop);
         most = most.max(seen.after_stop);
         verdict.findings.extend(judge(case, &seen));
     }
-    verdict.measure("exports", CASES.len() as u64);
+    verdict.measure("exports", cases.len() as u64);
     verdict.measure("notes_redacted_after_stop", after_stop);
     verdict.measure("most_notes_after_one_stop", u64::from(most));
+    cases.ran(&mut verdict);
     verdict
+}
+
+/// A hidden case as JSON gives it: [`Case`] with an owned name.
+#[derive(serde::Deserialize)]
+struct HiddenCase {
+    name: String,
+    notes: u32,
+    stop_after: Option<u32>,
+}
+
+impl HiddenCase {
+    fn into_case(self) -> Result<Case, String> {
+        if let Some(after) = self.stop_after.filter(|&after| after > self.notes) {
+            return Err(format!(
+                "stop_after ({after}) is past the last of its {} notes: Stop would never be pressed",
+                self.notes
+            ));
+        }
+        Ok(Case {
+            name: crate::hidden::name(self.name),
+            notes: self.notes,
+            stop_after: self.stop_after,
+        })
+    }
 }
 
 /// One export, with Stop wired to the caller's token.

@@ -16,6 +16,7 @@
 //! does not only count what is left after the settle window).
 
 use crate::Subject;
+use crate::hidden::Cases;
 use labkit::detector::{TaskRecord, group_sites};
 use labkit::{Detector, Finding, Kind, Verdict};
 use leaklab_clinic::{GpInbox, GpPractice, PatientResults};
@@ -138,20 +139,49 @@ where
     F: Fn(T, GpInbox, Vec<u32>) -> Fut,
     Fut: Future<Output = ()>,
 {
+    // An instructor's hidden cases (at grading time) run after the public ones.
+    let cases = match Cases::read(LAB, &CASES, HiddenCase::into_case) {
+        Ok(cases) => cases,
+        Err(finding) => return crate::hidden::refused(finding),
+    };
     let mut verdict = Verdict::default();
     let (mut spawned, mut outlived, mut after_cancel) = (0, 0, 0);
-    for case in &CASES {
+    for case in cases.iter() {
         let seen = run(case, &cancel, &export_lab_results);
         spawned += seen.tasks.len();
         outlived += outliving(&seen).len();
         after_cancel += pages_after_cancel(&seen);
         verdict.findings.extend(judge(case, &seen));
     }
-    verdict.measure("exports", CASES.len() as u64);
+    verdict.measure("exports", cases.len() as u64);
     verdict.measure("tasks_spawned", spawned as u64);
     verdict.measure("tasks_outliving_their_request", outlived as u64);
     verdict.measure("pages_sent_after_cancel", after_cancel as u64);
+    cases.ran(&mut verdict);
     verdict
+}
+
+/// A hidden case as JSON gives it: [`Case`] with owned fields.
+#[derive(serde::Deserialize)]
+struct HiddenCase {
+    name: String,
+    page_ms: Vec<u64>,
+    pages: u32,
+    cancel_after_ms: Option<u64>,
+}
+
+impl HiddenCase {
+    fn into_case(self) -> Result<Case, String> {
+        if self.page_ms.is_empty() {
+            return Err("page_ms is empty: an export needs at least one patient".into());
+        }
+        Ok(Case {
+            name: crate::hidden::name(self.name),
+            page_ms: crate::hidden::leak(self.page_ms),
+            pages: self.pages,
+            cancel_after_ms: self.cancel_after_ms,
+        })
+    }
 }
 
 /// One export, cancelled at the case's moment unless it returned first.

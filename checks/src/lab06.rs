@@ -20,6 +20,7 @@
 //! ends with it.
 
 use crate::Subject;
+use crate::hidden::Cases;
 use labkit::detector::{TaskRecord, alive_now, group_sites};
 use labkit::{Detector, Finding, Kind, Verdict};
 use leaklab_clinic::{Appointment, Diary, Scheduler};
@@ -143,9 +144,14 @@ where
     F: Fn(Scheduler, u32) -> Fut,
     Fut: Future<Output = Option<Appointment>>,
 {
+    // An instructor's hidden cases (at grading time) run after the public ones.
+    let cases = match Cases::read(LAB, &CASES, HiddenCase::into_case) {
+        Ok(cases) => cases,
+        Err(finding) => return crate::hidden::refused(finding),
+    };
     let mut verdict = Verdict::default();
     let (mut requests, mut spawned, mut outlived, mut outlived_for) = (0, 0, 0, Duration::ZERO);
-    for case in &CASES {
+    for case in cases.iter() {
         let seen = run(case, &book_appointment);
         requests += seen.requests.len();
         spawned += seen.tasks_spawned;
@@ -157,7 +163,31 @@ where
     verdict.measure("tasks_spawned", spawned as u64);
     verdict.measure("tasks_outliving_their_request", outlived as u64);
     verdict.measure("outlived_ms_total", outlived_for.as_millis() as u64);
+    cases.ran(&mut verdict);
     verdict
+}
+
+/// A hidden case as JSON gives it: [`Case`] with owned fields.
+#[derive(serde::Deserialize)]
+struct HiddenCase {
+    name: String,
+    requests: u32,
+    booking_ms: Vec<Option<u64>>,
+    dropped_after_ms: Option<u64>,
+}
+
+impl HiddenCase {
+    fn into_case(self) -> Result<Case, String> {
+        if self.booking_ms.is_empty() {
+            return Err("booking_ms is empty: it needs a booking time (or null) to cycle over".into());
+        }
+        Ok(Case {
+            name: crate::hidden::name(self.name),
+            requests: self.requests,
+            booking_ms: crate::hidden::leak(self.booking_ms),
+            dropped_after_ms: self.dropped_after_ms,
+        })
+    }
 }
 
 /// One case's requests, one after another, each seen right before and right after.
@@ -310,16 +340,37 @@ fn judge_outlived(case: &Case, seen: &Seen) -> Option<Finding> {
         0 => String::new(),
         n => format!(" ({n} still alive {} after the last request)", human(SETTLE)),
     };
+    // A task that ran the whole timeout from its spawn (or is still running) was never
+    // ended early by anything its request did: a cancel() the task never listens to
+    // shows as that, where a shorter sleep or a late abort does not.
+    let ran_full = |task: &TaskRecord| {
+        task.ended_at
+            .is_none_or(|end| end.saturating_sub(task.spawned_at) >= BOOKING_TIMEOUT)
+    };
+    let full = tasks.iter().filter(|task| ran_full(task)).count();
+    let unstopped = match full {
+        0 => String::new(),
+        n if n == count => format!(
+            ". {} its full {} from its spawn: nothing the request did ended it early (cancelling a \
+             token ends only a task that awaits it; one that only sleeps must be aborted)",
+            if count == 1 { "It ran" } else { "Each ran" },
+            human(BOOKING_TIMEOUT)
+        ),
+        n => format!(
+            ". {n} of them ran their full {} from their spawn: nothing their request did ended them early",
+            human(BOOKING_TIMEOUT)
+        ),
+    };
     let message = if count == 1 {
         format!(
-            "{}: 1 task outlived the request that started it{place}, by {}{still_alive}",
+            "{}: 1 task outlived the request that started it{place}, by {}{still_alive}{unstopped}",
             case.name,
             human(total)
         )
     } else {
         format!(
             "{}: {count} tasks outlived the request that started them{place}, by {} on average, {} in \
-             total{still_alive}; up to {} were alive at once",
+             total{still_alive}; up to {} were alive at once{unstopped}",
             case.name,
             human(average),
             human(total),
@@ -332,6 +383,7 @@ fn judge_outlived(case: &Case, seen: &Seen) -> Option<Finding> {
         .measure("outlived_ms_total", total.as_millis() as u64)
         .measure("outlived_ms_average", average.as_millis() as u64)
         .measure("still_alive", seen.still_alive as u64)
+        .measure("ran_full_timeout", full as u64)
         .measure("peak_alive", seen.peak_alive as u64);
     Some(finding.with_sites(sites))
 }
@@ -419,6 +471,27 @@ mod tests {
             "labs/lab06_forgotten_cancel.rs:23"
         );
         assert!(findings[0].message.contains("by 1 ms"), "{}", findings[0].message);
+    }
+
+    /// A cancel() the watchdog never listens to ends nothing: the watchdog sleeps out
+    /// its whole timeout, which the finding says, where a shorter sleep does not.
+    #[test]
+    fn a_watchdog_that_sleeps_out_its_whole_timeout_is_told_apart() {
+        let case = &CASES[0];
+        let full = |seen: &Seen| judge(case, seen)[0].measured["ran_full_timeout"];
+        let mut seen = correct(case);
+        seen.outlived.push(Outlived {
+            task: task(Some(BOOKING_TIMEOUT)),
+            by: BOOKING_TIMEOUT - Duration::from_millis(4),
+        });
+        assert_eq!(full(&seen), 1);
+        let message = &judge(case, &seen)[0].message;
+        assert!(message.contains("It ran its full 30 s"), "{message}");
+
+        seen.outlived[0].task = task(Some(Duration::from_secs(2)));
+        assert_eq!(full(&seen), 0);
+        let message = &judge(case, &seen)[0].message;
+        assert!(!message.contains("full"), "{message}");
     }
 
     #[test]

@@ -27,6 +27,7 @@
 //! at it. Stopping on any idle gap is caught by a case whose results are far apart.
 
 use crate::Subject;
+use crate::hidden::Cases;
 use labkit::detector::{TaskRecord, group_sites, normalize};
 use labkit::{Detector, Finding, Kind, Site, Verdict};
 use leaklab_clinic::{AuditLog, AuditTrail, ResultNotice, Ward, WardBoard};
@@ -45,7 +46,8 @@ pub const WINDOW: Duration = Duration::from_millis(50);
 pub const POST_TIME: Duration = Duration::from_millis(5);
 
 /// How the listener's work ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum End {
     /// The clinic shuts down: the token is cancelled, the channel stays open.
     Shutdown,
@@ -137,8 +139,13 @@ pub fn check<F>(_subject: &Subject, start_result_listener: F) -> Verdict
 where
     F: Fn(mpsc::Receiver<ResultNotice>, WardBoard, AuditLog, CancellationToken) -> JoinHandle<()>,
 {
+    // An instructor's hidden cases (at grading time) run after the public ones.
+    let cases = match Cases::read(LAB, &CASES, HiddenCase::into_case) {
+        Ok(cases) => cases,
+        Err(finding) => return crate::hidden::refused(finding),
+    };
     let mut verdict = Verdict::default();
-    for (i, case) in CASES.iter().enumerate() {
+    for (i, case) in cases.iter().enumerate() {
         let seen = run(case, &start_result_listener);
         if i == 0 {
             verdict.measure("results_sent", case.results_at.len() as u64);
@@ -151,7 +158,35 @@ where
         verdict.findings.extend(judge(case, &seen));
     }
     verdict.findings = crate::once_each(verdict.findings, same_bug);
+    cases.ran(&mut verdict);
     verdict
+}
+
+/// A hidden case as JSON gives it: [`Case`] with owned fields; `end` is `"shutdown"`
+/// or `"channel_closed"`.
+#[derive(serde::Deserialize)]
+struct HiddenCase {
+    name: String,
+    results_at: Vec<u64>,
+    end: End,
+    end_at: u64,
+}
+
+impl HiddenCase {
+    fn into_case(self) -> Result<Case, String> {
+        if self.results_at.windows(2).any(|pair| pair[0] > pair[1]) {
+            return Err("results_at must be in order: the results are sent one after another".into());
+        }
+        if self.results_at.last().is_some_and(|&last| last > self.end_at) {
+            return Err("end_at comes before the last result is sent".into());
+        }
+        Ok(Case {
+            name: crate::hidden::name(self.name),
+            results_at: crate::hidden::leak(self.results_at),
+            end: self.end,
+            end_at: self.end_at,
+        })
+    }
 }
 
 /// One run: start the listener, feed it, end its work, and watch it through the window.

@@ -10,15 +10,20 @@ pub struct Hint {
     #[arg(value_parser = parse_lab)]
     lab: &'static Lab,
     /// Which hint (1 is the gentlest)
-    #[arg(default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(default_value_t = 1)]
     number: u32,
 }
 
 impl Hint {
     pub fn run(self, ctx: &Ctx) -> ExitCode {
         let (lab, number, of) = (self.lab, self.number, self.lab.hints.len());
-        let Some(hint) = lab.hints.get(number as usize - 1) else {
-            return bad_input(&format!("lab {} has {of} hints; ask for 1 to {of}", lab.number));
+        // Hints count from 1: hint 0, like one past the last, is bad input.
+        let index = (number as usize).checked_sub(1);
+        let Some(hint) = index.and_then(|i| lab.hints.get(i)) else {
+            return bad_input(&format!(
+                "lab {} has {of} hints, numbered from 1: ask for 1 to {of}",
+                lab.number
+            ));
         };
         if ctx.json {
             print_json(&serde_json::json!({

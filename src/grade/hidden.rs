@@ -14,6 +14,9 @@
 //! }
 //! ```
 //!
+//! Labs 3 and 11 are decided by loom models, which try every interleaving: they take
+//! no hidden cases, and a file that gives them some is refused as bad input, with why.
+//!
 //! The grader checks the file's shape, passes its path to every check child in
 //! [`ENV`], and hashes it into the results (and into `grade-class`'s cache keys). A
 //! scenario reads its lab's cases (`leaklab_checks::hidden`), runs them after its own,
@@ -77,6 +80,10 @@ impl Hidden {
     }
 }
 
+/// Why a lab decided by a loom model takes no hidden cases.
+const NO_CASES_FOR_LOOM: &str = "its loom model already tries every interleaving of its threads, \
+     so there is no case left to hide, and its real-thread run can show the bug but never rule it out";
+
 /// The number of cases per lab, or what is wrong with the file's shape.
 fn counts(json: &Value) -> Result<BTreeMap<u32, usize>, String> {
     if json.get("version").and_then(Value::as_u64) != Some(1) {
@@ -91,15 +98,18 @@ fn counts(json: &Value) -> Result<BTreeMap<u32, usize>, String> {
         let number: u32 = key
             .parse()
             .map_err(|_| format!("\"{key}\" is not a lab number"))?;
-        if leaklab_registry::lab(number).is_none() {
+        let Some(lab) = leaklab_registry::lab(number) else {
             return Err(format!("there is no lab {number}"));
-        }
+        };
         let cases = entry
             .get("cases")
             .and_then(Value::as_array)
             .ok_or_else(|| format!("lab {number}: \"cases\" must be an array"))?;
         if let Some(i) = cases.iter().position(|case| !case.is_object()) {
             return Err(format!("lab {number}: case {} is not an object", i + 1));
+        }
+        if !cases.is_empty() && lab.checks.contains(&Check::Loom) {
+            return Err(format!("lab {number} takes no hidden cases: {NO_CASES_FOR_LOOM}"));
         }
         counts.insert(number, cases.len());
     }
@@ -122,9 +132,15 @@ mod tests {
             json!({"version": 1, "labs": {"99": {"cases": []}}}),
             json!({"version": 1, "labs": {"1": {"cases": [3]}}}),
             json!({"version": 1, "labs": {"1": {}}}),
+            json!({"version": 1, "labs": {"3": {"cases": [{"threads": 8}]}}}),
         ] {
             assert!(counts(&bad).is_err(), "{bad}");
         }
+        let loom = json!({"version": 1, "labs": {"11": {"cases": [{}]}}});
+        let refused = counts(&loom).expect_err("lab 11 is decided by its loom model");
+        assert!(refused.contains("lab 11 takes no hidden cases"), "{refused}");
+        let none = json!({"version": 1, "labs": {"3": {"cases": []}}});
+        assert_eq!(counts(&none), Ok(BTreeMap::from([(3, 0)])));
     }
 
     #[test]

@@ -11,9 +11,9 @@
 //! is what stops a student from editing a check and the manifest together.
 //!
 //! What is covered is a list of folders and files ([`COVERED`]): everything cargo
-//! reads to build the check binaries, and the runner. The labs, the book and the other
-//! docs, the tests and the platform configs are not: nothing in them can change a
-//! verdict. [`ABSENT`] lists files that cargo would read if they existed.
+//! reads to build the check binaries (a crate's README included), and the runner. The
+//! labs, the book and the other docs, the tests and the platform configs are not:
+//! nothing in them can change a verdict. [`ABSENT`] lists files that cargo would read if they existed.
 
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -23,9 +23,10 @@ use std::path::{Path, PathBuf};
 pub const FILE: &str = "classroom/manifest.sha256";
 
 /// What grading builds and runs, relative to the workspace: the workspace's manifests
-/// and cargo config, the runner (`src`), every crate of the workspace, and the fixtures
-/// (the check binaries' build script reads them).
-pub const COVERED: [&str; 12] = [
+/// and cargo config, the runner (`src`), every crate of the workspace (cargo reads
+/// every member's manifest to build any of them), and the fixtures (the check
+/// binaries' build script reads them).
+pub const COVERED: [&str; 13] = [
     "Cargo.toml",
     "Cargo.lock",
     ".cargo",
@@ -37,6 +38,7 @@ pub const COVERED: [&str; 12] = [
     "bins",
     "shim",
     "models",
+    "benches",
     "fixtures",
 ];
 
@@ -222,7 +224,7 @@ pub fn covered_files(root: &Path) -> Vec<PathBuf> {
 
 /// Whether a workspace-relative path is one the manifest covers.
 fn is_covered(path: &str) -> bool {
-    let skipped = path.split('/').any(|part| part == "target") || path.ends_with(".md");
+    let skipped = path.split('/').any(|part| part == "target");
     let under = |entry: &&str| path == *entry || path.starts_with(&format!("{entry}/"));
     !skipped && COVERED.iter().chain(ABSENT.iter()).any(under)
 }
@@ -246,9 +248,10 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) {
         for entry in entries.flatten() {
             walk(&entry.path(), files);
         }
-    } else if !name.ends_with(".md") {
-        // Docs are not read by the build; a symlink counts by what it points to, so a
-        // covered file replaced by a link to something else is changed.
+    } else {
+        // Docs count too: a crate's doc can be compiled in (`include_str!("../README.md")`).
+        // A symlink counts by what it points to, so a covered file replaced by a link
+        // to something else is changed.
         files.push(path.to_path_buf());
     }
 }
@@ -269,6 +272,31 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Cargo reads every workspace member's manifest to build any of them: a member
+    /// the manifest does not cover would be missing from a scratch workspace.
+    #[test]
+    fn every_workspace_member_is_covered() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cargo = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+        let members = cargo
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("members = ["))
+            .expect("a one-line `members = [...]`");
+        let members: Vec<&str> = members
+            .trim_end_matches(']')
+            .split(',')
+            .map(|m| m.trim().trim_matches('"'))
+            .filter(|m| !m.is_empty())
+            .collect();
+        assert!(members.contains(&"checks"), "{members:?}");
+        for member in members {
+            assert!(
+                is_covered(&format!("{member}/Cargo.toml")),
+                "workspace member {member} is not covered"
+            );
+        }
+    }
 
     fn manifest(files: &[(&str, &str)]) -> Manifest {
         Manifest {
@@ -316,8 +344,9 @@ mod tests {
         assert!(is_covered(".cargo/config.toml"));
         assert!(is_covered("build.rs"));
         assert!(!is_covered("labs/lab01_orphaned_task.rs"));
-        assert!(!is_covered("checks/README.md"));
+        assert!(is_covered("labkit/README.md"), "compiled into labkit's docs");
         assert!(!is_covered("book/src/lab01.md"));
+        assert!(!is_covered("README.md"));
         assert!(!is_covered("labkit/target/debug/x"));
     }
 }

@@ -66,7 +66,7 @@ impl Scratch {
                 let _ = std::fs::remove_file(&stale);
             }
         }
-        for (to, from) in &wanted {
+        for (to, from) in wanted.iter().chain(&test_targets(trusted, &self.root)) {
             let bytes = std::fs::read(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
             let mtime = std::fs::metadata(from).and_then(|m| m.modified()).ok();
             write_if_changed(to, &bytes, mtime).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
@@ -95,6 +95,24 @@ impl Scratch {
         }
         put
     }
+}
+
+/// The root package's test targets (`tests/*.rs`), from `trusted` to `scratch`: grading
+/// builds none of them, but cargo cannot read `Cargo.toml` when a `[[test]]` it names
+/// has no file. They are the trusted copy's, like everything else in the scratch.
+fn test_targets(trusted: &Path, scratch: &Path) -> BTreeMap<PathBuf, PathBuf> {
+    let Ok(entries) = std::fs::read_dir(trusted.join("tests")) else {
+        return BTreeMap::new();
+    };
+    entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file() && path.extension().is_some_and(|e| e == "rs"))
+        .filter_map(|path| {
+            let name = path.file_name()?.to_owned();
+            Some((scratch.join("tests").join(name), path))
+        })
+        .collect()
 }
 
 /// Whether the copy at `root` has a gradable file for `lab`: its SHA-256, or why not.

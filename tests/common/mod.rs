@@ -102,11 +102,14 @@ impl Scratch {
             "bins",
             "shim",
             "models",
+            "benches",
             "labs",
             "solutions",
             "fixtures",
             "book/src",
-            "tests/originals",
+            "book/book.toml",
+            // Every test file: a workspace member may name one in its `[[test]]` table.
+            "tests",
             "classroom",
         ] {
             copy_tree(&repo.join(entry), &self.root.join(entry));
