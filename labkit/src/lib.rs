@@ -1,22 +1,37 @@
-//! labkit: leaklab's measuring kit.
+#![doc = include_str!("../README.md")]
 //!
-//! - [`detector`]: runs a scenario on a tokio runtime it hooks, and names every task
-//!   still alive afterwards, with where it was spawned (goleak's `VerifyNone`, for tokio).
-//! - [`child`]: runs each check in a child process that the parent watches with a wall
-//!   clock, so a lab that hangs, spins, exits or crashes still yields a report.
-//! - [`watchdog`]: the child's thread that reports a check that stopped making progress
-//!   (a spin, a deadlock, a hang) with the line it stopped on, sampled by [`stacks`].
-//! - [`finding`]: what a check reports, as data (`--json` prints it as is).
+//! ## Inside leaklab
+//!
+//! This crate is also leaklab's measuring kit (its directory is `labkit/`). The
+//! non-default `lab` feature adds what only leaklab needs:
+//!
+//! - `child`: runs each check in a child process that the parent watches with a wall
+//!   clock, so a lab that hangs, spins, exits or crashes still yields a report;
+//! - `watchdog`: the child's thread that reports a check that stopped making progress
+//!   (a spin, a deadlock, a hang) with the line it stopped on, sampled by `stacks`;
+//! - `finding`: what a check reports, as data (`--json` prints it as is).
 
+#[cfg(feature = "lab")]
 pub mod child;
 #[cfg(feature = "runtime")]
 pub mod detector;
+#[cfg(feature = "lab")]
 pub mod finding;
 pub mod paths;
+#[cfg(feature = "lab")]
 pub mod stacks;
+// The detector's slots name each polling thread; only leaklab's watchdog samples them.
+#[cfg(all(feature = "runtime", not(feature = "lab")))]
+#[allow(dead_code, unused_imports)]
+mod stacks;
+#[cfg(feature = "lab")]
 pub mod watchdog;
 
 #[cfg(feature = "runtime")]
-pub use detector::{Detector, Flavor, Outcome, verify_none};
+pub use detector::{Detector, Flavor, LeakReport, Outcome, TaskRecord, verify_none};
+#[cfg(feature = "lab")]
 pub use finding::{Check, Finding, Kind, Report, Site, Variant, Verdict};
+#[cfg(feature = "macros")]
+pub use tokio_leakcheck_macros::test;
+#[cfg(feature = "lab")]
 pub use watchdog::progress;

@@ -88,13 +88,14 @@ pub struct ThreadStat {
     pub cpu: Duration,
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "lab"))]
 pub use linux::{current_tid, prepare, sample, stat, threads};
 
-#[cfg(not(target_os = "linux"))]
+// Without leaklab's harness (`lab`) nothing samples threads, so nothing needs libc.
+#[cfg(not(all(target_os = "linux", feature = "lab")))]
 pub use elsewhere::{current_tid, prepare, sample, stat, threads};
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(all(target_os = "linux", feature = "lab")))]
 mod elsewhere {
     use super::{Frame, ThreadStat, Tid};
 
@@ -117,7 +118,7 @@ mod elsewhere {
     pub fn prepare() {}
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "lab"))]
 mod linux {
     use super::{Frame, ThreadStat, Tid};
     use std::ffi::c_void;
@@ -378,7 +379,7 @@ mod linux {
     }
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(all(test, target_os = "linux", feature = "lab"))]
 mod tests {
     use super::*;
     use std::sync::mpsc;

@@ -8,11 +8,7 @@
 
 use crate::paths;
 use std::collections::HashMap;
-#[cfg(all(
-    tokio_unstable,
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
+#[cfg(all(tokio_unstable, feature = "stacks"))]
 use std::time::Duration;
 
 /// Await chains by task id, or why there are none.
@@ -54,11 +50,7 @@ pub(crate) fn id_of(id: tokio::task::Id) -> u64 {
 }
 
 /// Each task's await chain, keyed by task id.
-#[cfg(all(
-    tokio_unstable,
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
+#[cfg(all(tokio_unstable, feature = "stacks"))]
 pub(crate) async fn dump(handle: &tokio::runtime::Handle) -> Stacks {
     match tokio::time::timeout(Duration::from_secs(1), handle.dump()).await {
         Ok(dump) => Ok(dump
@@ -72,22 +64,28 @@ pub(crate) async fn dump(handle: &tokio::runtime::Handle) -> Stacks {
     }
 }
 
-#[cfg(not(all(
-    tokio_unstable,
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-)))]
+#[cfg(not(all(tokio_unstable, feature = "stacks")))]
 pub(crate) async fn dump(_handle: &tokio::runtime::Handle) -> Stacks {
-    Err("stacks are unavailable: task dumps need Linux (x86_64 or aarch64) and --cfg tokio_unstable")
+    Err(if cfg!(feature = "stacks") {
+        "no await chain: task dumps need `--cfg tokio_unstable`"
+    } else {
+        "no await chain: turn on tokio-leakcheck's `stacks` feature (Linux) for task dumps"
+    })
 }
 
 /// Keeps the frames a student can act on: paths shortened to the workspace or crate.
-#[cfg_attr(not(tokio_unstable), allow(dead_code))]
+#[cfg_attr(not(all(tokio_unstable, feature = "stacks")), allow(dead_code))]
 pub(crate) fn tidy_trace(trace: &str) -> String {
     trace
         .lines()
-        .map(|line| match line.split_once(" at ") {
-            Some((frame, path)) => format!("{frame} at {}", paths::normalize(path)),
+        .map(|line| match line.rsplit_once(" at ") {
+            Some((frame, place)) => {
+                // `file:line:col`: only the file is a path.
+                let name_end = place.rfind('/').map_or(0, |i| i + 1);
+                let (file, at) =
+                    place.split_at(place[name_end..].find(':').map_or(place.len(), |c| name_end + c));
+                format!("{frame} at {}{at}", paths::normalize(file))
+            }
             None => line.to_owned(),
         })
         .collect::<Vec<_>>()

@@ -25,24 +25,50 @@ tokio::task_local! {
     pub(crate) static RUN: Arc<Tracker>;
 }
 
-pub(crate) fn build(flavor: Flavor, tracker: &Arc<Tracker>) -> tokio::runtime::Runtime {
+/// Something that adjusts the runtime's builder before the detector adds its hooks.
+pub(crate) type Configure = Arc<dyn Fn(&mut tokio::runtime::Builder) + Send + Sync>;
+
+/// The runtime for one run: `flavor`, every driver on (I/O and time, as far as the
+/// tokio build has them), the caller's adjustments, and last the detector's hooks (a
+/// hook the caller set is replaced: the builder holds one of each).
+pub(crate) fn build(
+    flavor: Flavor,
+    paused: bool,
+    configure: &[Configure],
+    tracker: &Arc<Tracker>,
+) -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = match flavor {
-        Flavor::CurrentThread => {
-            let mut b = tokio::runtime::Builder::new_current_thread();
-            b.start_paused(true);
-            let clock = tracker.clone();
-            b.on_thread_unpark(move || clock.tick());
-            b
-        }
+        Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
         Flavor::MultiThread { workers } => {
             let mut b = tokio::runtime::Builder::new_multi_thread();
             b.worker_threads(workers.max(1));
             b
         }
     };
-    builder.enable_time();
+    builder.enable_all();
+    if paused {
+        pause(&mut builder);
+    }
+    for adjust in configure {
+        adjust(&mut builder);
+    }
+    if paused {
+        // The paused clock moves only while the runtime parks: re-read it at each unpark.
+        let clock = tracker.clone();
+        builder.on_thread_unpark(move || clock.tick());
+    }
     hooks(&mut builder, tracker);
-    builder.build().expect("build the scenario's runtime")
+    builder.build()
+}
+
+#[cfg(any(feature = "test-util", feature = "lab"))]
+fn pause(builder: &mut tokio::runtime::Builder) {
+    builder.start_paused(true);
+}
+
+#[cfg(not(any(feature = "test-util", feature = "lab")))]
+fn pause(_builder: &mut tokio::runtime::Builder) {
+    unreachable!("Detector::paused exists only with the test-util feature")
 }
 
 #[cfg(tokio_unstable)]
@@ -74,11 +100,7 @@ pub(crate) fn watched<F: Future>(
     let run = tracker.clone();
     let raced = async move {
         // Traces of the scenario start at its own future, not at the machinery around it.
-        #[cfg(all(
-            tokio_unstable,
-            target_os = "linux",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        ))]
+        #[cfg(all(tokio_unstable, feature = "stacks"))]
         let body = tokio::runtime::dump::Trace::root(body);
         let body = RUN.scope(run.clone(), body);
         let mut body = std::pin::pin!(body);
@@ -137,11 +159,7 @@ async fn answer_dump<F: Future>(tracker: &Tracker, body: Pin<&mut F>) -> Option<
 
 /// Polls the scenario once in tracing mode: its await chain, down to the tokio resource
 /// it waits on. (Tracing wakes it again, so nothing is lost by the extra poll.)
-#[cfg(all(
-    tokio_unstable,
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
+#[cfg(all(tokio_unstable, feature = "stacks"))]
 async fn trace_scenario<F: Future>(mut body: Pin<&mut F>) -> (Poll<F::Output>, Option<String>) {
     let (polled, trace) = std::future::poll_fn(|cx| {
         let (polled, trace) = tokio::runtime::dump::Trace::capture(|| body.as_mut().poll(cx));
@@ -152,11 +170,7 @@ async fn trace_scenario<F: Future>(mut body: Pin<&mut F>) -> (Poll<F::Output>, O
     (polled, (!trace.trim().is_empty()).then_some(trace))
 }
 
-#[cfg(not(all(
-    tokio_unstable,
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-)))]
+#[cfg(not(all(tokio_unstable, feature = "stacks")))]
 async fn trace_scenario<F: Future>(_body: Pin<&mut F>) -> (Poll<F::Output>, Option<String>) {
     (Poll::Pending, None)
 }
