@@ -34,6 +34,13 @@ use labkit::child::Meta;
 pub use labkit::child::Subject;
 pub use labkit::{Check, Finding, Kind, Variant, Verdict};
 
+/// `labkit::check_bin!` asks every check crate for a live run first; a loom model has
+/// none (`cargo lab N --console` runs the scenario binaries, see leaklab-checks' `live`).
+#[macro_export]
+macro_rules! live {
+    ($which:ident, $lab:ident, $subject:expr) => {};
+}
+
 /// Runs a model against `subject` in this (child) process and reports to the runner.
 pub fn serve(subject: Subject, check: impl FnOnce(&Subject) -> Verdict) -> ! {
     let meta = Meta {
