@@ -3,12 +3,15 @@
 //! Nothing about a lab is typed twice. From [`leaklab_registry::LABS`] this writes the
 //! one-line check binaries, the book's summary, each chapter's header and the README's
 //! lab table, and for grading the manifest of what grading depends on and the Classroom
-//! 50 tests that pin it (`crate::grade`); `cargo lab dev --check` fails when any of
+//! 50 tests that pin it (`crate::grade`); from runs of each lab's original and
+//! solution, what the book shows of them ([`book_outputs`]: the picture and the output
+//! of `cargo lab N`, in `book/src/generated/`); `cargo lab dev --check` fails when any of
 //! them is stale, when a lab lacks
 //! a file, when an original has no TODO banner or differs from `labs/`, and (through
 //! the exhibits) when an original passes or a solution fails.
 
-use labkit::{Check, Variant};
+use crate::runner::{LabRuns, Run};
+use labkit::{Check, Report, Variant};
 use leaklab_registry::{BEYOND_THE_LABS, LABS, Lab, Part};
 use std::path::{Path, PathBuf};
 
@@ -270,4 +273,93 @@ pub fn file_problems(root: &Path) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Where the book's generated exhibits live: each lab's picture and its run.
+pub const BOOK_GENERATED: &str = "book/src/generated";
+
+/// The book's copy of the terminal is this wide: what a page's column holds (mdBook's
+/// 750 px) in its code font.
+const BOOK_WIDTH: usize = 86;
+
+/// What the book shows of `lab` from `runs` of its original and its solution: the
+/// picture (`labNN.svg`) and the output of `cargo lab N` (`labNN-run.txt`), as a
+/// student sees them before fixing anything (see [`as_the_book_shows`]).
+pub fn book_outputs(root: &Path, lab: &'static Lab, mut runs: LabRuns) -> [Generated; 2] {
+    for run in &mut runs.runs {
+        as_the_book_shows(lab, run);
+    }
+    let folder = root.join(BOOK_GENERATED);
+    let name = lab.module();
+    let text = crate::render::side_by_side_at(lab, &runs, BOOK_WIDTH);
+    [
+        Generated {
+            path: folder.join(format!("{name}.svg")),
+            content: crate::timeline::draw(lab, &runs.runs, root),
+        },
+        Generated {
+            path: folder.join(format!("{name}-run.txt")),
+            content: format!("$ cargo lab {}\n{text}", lab.number),
+        },
+    ]
+}
+
+/// A run as the book shows it, the same on every machine and every time:
+/// - the original (run from `tests/originals/`, which is kept identical to `labs/`) is
+///   shown as the copy in `labs/`, as a student first meets it;
+/// - a lab with a loom model shows the model's report only: its run on real threads
+///   counts differently each time;
+/// - a stack keeps the frames in the workspace and its crates, not those in the
+///   toolchain's own sources (`library/std/...`), which move with every Rust release.
+fn as_the_book_shows(lab: &Lab, run: &mut Run) {
+    if lab.checks.contains(&Check::Loom) {
+        run.reports.retain(|report| report.check == Check::Loom);
+        run.passed = run.reports.iter().all(Report::passed);
+    }
+    if run.variant == Variant::Original {
+        run.variant = Variant::Yours;
+        run.file = lab.path(Variant::Yours);
+        let (from, to) = (Variant::Original.folder(), Variant::Yours.folder());
+        let binary = |variant: Variant| format!("{}_{variant}::", lab.module());
+        for report in &mut run.reports {
+            let json = serde_json::to_string(report).expect("a report serialises");
+            let json = json
+                .replace(&format!("{from}/"), &format!("{to}/"))
+                .replace(&binary(Variant::Original), &binary(Variant::Yours));
+            *report = serde_json::from_str(&json).expect("the same report, renamed");
+        }
+    }
+    let toolchain = |line: &&str| {
+        [" at library/", " at sysdeps/", " at /rustc/"]
+            .iter()
+            .any(|p| line.contains(p))
+    };
+    for finding in run.reports.iter_mut().flat_map(|r| &mut r.findings) {
+        for stack in finding.sites.iter_mut().filter_map(|site| site.stack.as_mut()) {
+            let kept: Vec<&str> = stack.lines().filter(|line| !toolchain(line)).collect();
+            *stack = kept.join("\n");
+        }
+    }
+}
+
+/// A lab's picture or run in the book's generated folder (`lab07.svg`,
+/// `lab07-run.txt`) that no lab writes any more. Other files there (the benchmark
+/// tables) belong to other generators.
+pub fn stale_book_outputs(root: &Path, generated: &[Generated]) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root.join(BOOK_GENERATED)) else {
+        return Vec::new();
+    };
+    let lab_output = |name: &str| {
+        let stem = name
+            .strip_suffix(".svg")
+            .or_else(|| name.strip_suffix("-run.txt"));
+        stem.and_then(|stem| stem.strip_prefix("lab"))
+            .is_some_and(|number| !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()))
+    };
+    entries
+        .flatten()
+        .filter(|entry| lab_output(&entry.file_name().to_string_lossy()))
+        .map(|entry| entry.path())
+        .filter(|path| !generated.iter().any(|g| &g.path == path))
+        .collect()
 }

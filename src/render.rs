@@ -16,9 +16,14 @@ pub fn heading(lab: &Lab) -> String {
 /// `cargo lab N`: the broken and the fixed copy side by side, then where the leaked
 /// tasks are parked, then what the fix changes.
 pub fn side_by_side(lab: &Lab, runs: &LabRuns) -> String {
+    side_by_side_at(lab, runs, width())
+}
+
+/// [`side_by_side`] for a terminal `width` columns wide (the book's copy is 100).
+pub fn side_by_side_at(lab: &Lab, runs: &LabRuns, width: usize) -> String {
     let mut out = heading(lab);
     out.push('\n');
-    let half = width() / 2 - 3;
+    let half = width / 2 - 3;
     let columns: Vec<Vec<String>> = runs.runs.iter().map(|run| column(run, half)).collect();
     if let [left, right] = columns.as_slice() {
         for i in 0..left.len().max(right.len()) {

@@ -45,6 +45,13 @@ impl Setup {
             announce: true,
         }
     }
+
+    /// This setup, with every check asked for the timeline of its run (for a picture).
+    pub fn with_timelines(mut self) -> Setup {
+        let wanted = (labkit::child::TIMELINE_ENV.to_owned(), "1".into());
+        self.env.push(wanted);
+        self
+    }
 }
 
 /// Every report for one copy of a lab. It passes only if every check found nothing.
@@ -169,7 +176,17 @@ fn build_each(root: &Path, setup: &Setup, check: Check, bins: &[String]) -> Resu
 
 /// Runs every check of `lab` against each of `variants` in the copy at `root`.
 pub fn run_lab(root: &Path, lab: &'static Lab, variants: &[Variant]) -> Result<LabRuns, ToolError> {
-    let setup = Setup::of(root);
+    run_lab_in(root, &Setup::of(root), lab, variants)
+}
+
+/// [`run_lab`] with its own setup (`--timeline` asks every check for its timeline).
+pub fn run_lab_in(
+    root: &Path,
+    setup: &Setup,
+    lab: &'static Lab,
+    variants: &[Variant],
+) -> Result<LabRuns, ToolError> {
+    let setup = setup.clone();
     let mut reports: Vec<Vec<Report>> = vec![Vec::new(); variants.len()];
     for &check in lab.checks {
         let jobs: Vec<Job> = variants

@@ -264,6 +264,10 @@ pub struct Report {
     /// Remarks for the reader that are not findings ("locations need tokio_unstable").
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Each run's timeline (a run per case), for a picture; only when the runner asks
+    /// for them (see [`crate::child::TIMELINE_ENV`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timelines: Vec<Timeline>,
 }
 
 impl Report {
@@ -279,10 +283,51 @@ impl Report {
             findings: verdict.findings,
             measured: verdict.measured,
             notes: verdict.notes,
+            timelines: Vec::new(),
         }
     }
 
     pub fn passed(&self) -> bool {
         self.findings.is_empty()
+    }
+}
+
+/// One run of a scenario on the paused clock, as a picture of it needs it: when each
+/// task was spawned and ended, and when the scenario returned. Virtual time only, in
+/// microseconds since the run started, so the same lab always draws the same picture.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Every task the run spawned, in spawn order.
+    pub tasks: Vec<Span>,
+    /// When the scenario's future returned (the request's end, or `main`'s); `None` when
+    /// it never did (the watchdog stopped a stuck run).
+    pub returned_us: Option<u64>,
+    /// When the detector looked for tasks still alive (after the settle window), or when
+    /// the watchdog stopped the run.
+    pub inspected_us: u64,
+}
+
+/// One task of a [`Timeline`]: where it was spawned, and when it started and ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// `labs/lab01_orphaned_task.rs`; `None` without `--cfg tokio_unstable`.
+    pub file: Option<String>,
+    pub line: u32,
+    pub spawned_us: u64,
+    /// `None`: still alive when the run was inspected.
+    pub ended_us: Option<u64>,
+}
+
+impl Timeline {
+    /// Of the runs one check made (a run per case), the first that shows a task
+    /// outliving its scenario: still alive at the end, or still running when the
+    /// scenario returned.
+    pub fn showing_a_leak(runs: &[Timeline]) -> Option<usize> {
+        runs.iter().position(|run| {
+            let returned = run.returned_us.unwrap_or(u64::MAX);
+            run.tasks
+                .iter()
+                .any(|t| t.ended_us.is_none_or(|end| end > returned))
+        })
     }
 }

@@ -1,18 +1,24 @@
 //! `cargo lab dev`: for leaklab's developers.
 //!
 //! - `cargo lab dev` writes everything the registry generates (see `crate::dev`),
-//!   the grading manifest and the Classroom 50 tests among it.
+//!   the grading manifest and the Classroom 50 tests among it, then runs every lab's
+//!   original and solution and writes what the book shows of them
+//!   (`book/src/generated/`: each lab's picture and its `cargo lab N` output).
 //! - `cargo lab dev --check` changes nothing and fails (exit 1) on any drift: a stale
-//!   generated file, a missing file, an original without its TODO banner, an original
-//!   that passes its check or a solution that fails it (each lab's exhibit).
+//!   generated file or book output, a missing file, an original without its TODO
+//!   banner, an original that passes its check or a solution that fails it (each lab's
+//!   exhibit). One run of each copy serves both the exhibits and the book.
 //! - `cargo lab dev fixtures [N]` runs every fixture (or lab N's) and fails when one is
 //!   not classified as its header says.
 
 use super::{Ctx, print_json, tool_failed};
+use crate::compile::ToolError;
+use crate::dev::Generated;
+use crate::runner::LabRuns;
 use crate::{dev, render, runner};
 use clap::{Args, Subcommand};
 use labkit::{Kind, Variant};
-use leaklab_registry::{Expect, LABS};
+use leaklab_registry::{Expect, LABS, Lab};
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -43,6 +49,16 @@ impl Dev {
     }
 }
 
+/// Runs the original and the solution of every lab, asking each check for its
+/// timeline: what the exhibits judge and the book shows.
+fn run_every_lab(ctx: &Ctx) -> Result<Vec<LabRuns>, ToolError> {
+    let setup = runner::Setup::of(&ctx.root).with_timelines();
+    let variants = [Variant::Original, Variant::Solution];
+    LABS.iter()
+        .map(|lab| runner::run_lab_in(&ctx.root, &setup, lab, &variants))
+        .collect()
+}
+
 fn write(ctx: &Ctx) -> ExitCode {
     let generated = match dev::generate(&ctx.root) {
         Ok(generated) => generated,
@@ -52,32 +68,68 @@ fn write(ctx: &Ctx) -> ExitCode {
         println!("removed {}", crate::workspace::relative(&ctx.root, &path));
         let _ = std::fs::remove_file(path);
     }
-    for file in &generated {
+    // The registry's files first: the labs' check binaries are among them.
+    if let Err(code) = write_files(ctx, &generated) {
+        return code;
+    }
+    let mut problems = dev::file_problems(&ctx.root);
+    if problems.is_empty() {
+        let runs = match run_every_lab(ctx) {
+            Ok(runs) => runs,
+            Err(error) => return tool_failed(error),
+        };
+        let book: Vec<Generated> = LABS
+            .iter()
+            .zip(runs)
+            .flat_map(|(lab, runs)| dev::book_outputs(&ctx.root, lab, runs))
+            .collect();
+        for path in dev::stale_book_outputs(&ctx.root, &book) {
+            println!("removed {}", crate::workspace::relative(&ctx.root, &path));
+            let _ = std::fs::remove_file(path);
+        }
+        if let Err(code) = write_files(ctx, &book) {
+            return code;
+        }
+    } else {
+        problems.push("the book's pictures and runs were not written: fix the above first".into());
+    }
+    report(&problems, "generated files are up to date")
+}
+
+/// Writes each of `generated` that differs from the file on disk.
+fn write_files(ctx: &Ctx, generated: &[Generated]) -> Result<(), ExitCode> {
+    for file in generated {
         if std::fs::read_to_string(&file.path).ok().as_deref() != Some(&file.content) {
             if let Some(folder) = file.path.parent() {
                 let _ = std::fs::create_dir_all(folder);
             }
             if let Err(e) = std::fs::write(&file.path, &file.content) {
                 eprintln!("error: could not write {}: {e}", file.path.display());
-                return ExitCode::from(3);
+                return Err(ExitCode::from(3));
             }
             println!("wrote {}", crate::workspace::relative(&ctx.root, &file.path));
         }
     }
-    let problems = dev::file_problems(&ctx.root);
-    report(&problems, "generated files are up to date")
+    Ok(())
+}
+
+/// A problem for each of `generated` that differs from the file on disk.
+fn stale(ctx: &Ctx, generated: &[Generated]) -> Vec<String> {
+    generated
+        .iter()
+        .filter(|file| std::fs::read_to_string(&file.path).ok().as_deref() != Some(&file.content))
+        .map(|file| {
+            let path = crate::workspace::relative(&ctx.root, &file.path);
+            format!("{path} is stale: run `cargo lab dev`")
+        })
+        .collect()
 }
 
 fn check(ctx: &Ctx) -> ExitCode {
     let mut problems = Vec::new();
     match dev::generate(&ctx.root) {
         Ok(generated) => {
-            for file in &generated {
-                if std::fs::read_to_string(&file.path).ok().as_deref() != Some(&file.content) {
-                    let path = crate::workspace::relative(&ctx.root, &file.path);
-                    problems.push(format!("{path} is stale: run `cargo lab dev`"));
-                }
-            }
+            problems.extend(stale(ctx, &generated));
             for path in dev::stale_bins(&ctx.root, &generated) {
                 let path = crate::workspace::relative(&ctx.root, &path);
                 problems.push(format!("{path} belongs to no lab: run `cargo lab dev`"));
@@ -87,58 +139,72 @@ fn check(ctx: &Ctx) -> ExitCode {
     }
     problems.extend(dev::file_problems(&ctx.root));
     if problems.is_empty() {
-        for lab in LABS {
-            let variants = [Variant::Original, Variant::Solution];
-            let runs = match runner::run_lab(&ctx.root, lab, &variants) {
-                Ok(runs) => runs,
-                Err(error) => return tool_failed(error),
-            };
-            let (original, solution) = (&runs.runs[0], &runs.runs[1]);
-            let exhibit = &lab.exhibit;
-            let shown = original
-                .findings()
-                .find(|(report, finding)| report.check == exhibit.check && finding.kind == exhibit.kind);
-            match shown {
-                None => problems.push(format!(
-                    "lab {}: the {} check must report {} on {}",
-                    lab.number, exhibit.check, exhibit.kind, original.file
-                )),
-                Some((_, finding)) => {
-                    // The finding points at the culprit: the first line that holds it.
-                    let text = std::fs::read_to_string(ctx.root.join(&original.file)).unwrap_or_default();
-                    let line = text
-                        .lines()
-                        .position(|l| l.contains(exhibit.culprit))
-                        .map(|i| i as u32 + 1);
-                    let site = finding.sites.first().map(|s| (s.file.as_str(), s.line));
-                    if line.is_none() || site != line.map(|l| (original.file.as_str(), l)) {
-                        problems.push(format!(
-                            "lab {}: the {} finding on {} must point at the line of `{}` ({}), not {}",
-                            lab.number,
-                            exhibit.kind,
-                            original.file,
-                            exhibit.culprit,
-                            line.map_or("no such line".to_owned(), |l| format!("line {l}")),
-                            site.map_or("nowhere".to_owned(), |(f, l)| format!("{f}:{l}")),
-                        ));
-                    }
-                }
-            }
-            if !solution.passed {
-                let kinds: Vec<String> = solution.findings().map(|(_, f)| f.kind.to_string()).collect();
-                problems.push(format!(
-                    "lab {}: {} must pass, but got {}",
-                    lab.number,
-                    solution.file,
-                    kinds.join(", ")
-                ));
-            }
+        let every = match run_every_lab(ctx) {
+            Ok(runs) => runs,
+            Err(error) => return tool_failed(error),
+        };
+        let mut book = Vec::new();
+        for (lab, runs) in LABS.iter().zip(every) {
+            problems.extend(exhibit_problems(ctx, lab, &runs));
+            book.extend(dev::book_outputs(&ctx.root, lab, runs));
+        }
+        problems.extend(stale(ctx, &book));
+        for path in dev::stale_book_outputs(&ctx.root, &book) {
+            let path = crate::workspace::relative(&ctx.root, &path);
+            problems.push(format!("{path} belongs to no lab: run `cargo lab dev`"));
         }
     }
     report(
         &problems,
-        "the registry, the generated files and every lab's exhibit agree",
+        "the registry, the generated files, the book's runs and every lab's exhibit agree",
     )
+}
+
+/// What is wrong with `lab`'s exhibit in `runs` (its original, then its solution): the
+/// original must report the exhibit's finding at the culprit's line, the solution pass.
+fn exhibit_problems(ctx: &Ctx, lab: &Lab, runs: &LabRuns) -> Vec<String> {
+    let mut problems = Vec::new();
+    let (original, solution) = (&runs.runs[0], &runs.runs[1]);
+    let exhibit = &lab.exhibit;
+    let shown = original
+        .findings()
+        .find(|(report, finding)| report.check == exhibit.check && finding.kind == exhibit.kind);
+    match shown {
+        None => problems.push(format!(
+            "lab {}: the {} check must report {} on {}",
+            lab.number, exhibit.check, exhibit.kind, original.file
+        )),
+        Some((_, finding)) => {
+            // The finding points at the culprit: the first line that holds it.
+            let text = std::fs::read_to_string(ctx.root.join(&original.file)).unwrap_or_default();
+            let line = text
+                .lines()
+                .position(|l| l.contains(exhibit.culprit))
+                .map(|i| i as u32 + 1);
+            let site = finding.sites.first().map(|s| (s.file.as_str(), s.line));
+            if line.is_none() || site != line.map(|l| (original.file.as_str(), l)) {
+                problems.push(format!(
+                    "lab {}: the {} finding on {} must point at the line of `{}` ({}), not {}",
+                    lab.number,
+                    exhibit.kind,
+                    original.file,
+                    exhibit.culprit,
+                    line.map_or("no such line".to_owned(), |l| format!("line {l}")),
+                    site.map_or("nowhere".to_owned(), |(f, l)| format!("{f}:{l}")),
+                ));
+            }
+        }
+    }
+    if !solution.passed {
+        let kinds: Vec<String> = solution.findings().map(|(_, f)| f.kind.to_string()).collect();
+        problems.push(format!(
+            "lab {}: {} must pass, but got {}",
+            lab.number,
+            solution.file,
+            kinds.join(", ")
+        ));
+    }
+    problems
 }
 
 fn report(problems: &[String], ok: &str) -> ExitCode {
