@@ -16,6 +16,17 @@ lab n:
 check n:
     @cargo lab check {{n}}
 
+# Run lab N live for tokio-console (--fixed: the solution); installs tokio-console if missing
+console n *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v tokio-console >/dev/null; then
+        echo "tokio-console is not installed: installing it now (cargo install tokio-console --locked)."
+        echo "This takes several minutes, once (about 8 on a 2-core machine)."
+        cargo install tokio-console --locked
+    fi
+    exec cargo lab {{n}} --console {{args}}
+
 # Show hint K of lab N
 hint n k="1":
     @cargo lab hint {{n}} {{k}}
@@ -48,15 +59,60 @@ dev:
 fixtures n="":
     @cargo lab dev fixtures {{n}}
 
+# Benchmarks (release, about 5 minutes on 2 cores): the labs' fixes and the detector's
+# cost (criterion), its hooks in alternating rounds, its growth to a million tasks; then
+# the book's tables (book/src/generated/benchmarks.md)
+bench:
+    cargo bench -p leaklab-benches
+    cargo run --release -p leaklab-benches --bin overhead
+    cargo run --release -p leaklab-benches --bin scale
+    cargo run --release -p leaklab-benches --bin bench-table
+
 # Lints as CI runs them
 lint:
     cargo clippy --workspace --all-targets --exclude leaklab-bins -- -D warnings
     cargo clippy -p leaklab-bins --all-targets -- -D warnings -A clippy::await_holding_lock
     cargo fmt --all --check
 
+# mdBook only logs a missing include (and exits 0): any error or warning in its log
+# fails this build. tests/book.rs checks anchors and links.
 # Build the book into book/build
 book:
-    mdbook build book
+    #!/usr/bin/env bash
+    set -euo pipefail
+    log=$(NO_COLOR=1 mdbook build book 2>&1) || { echo "$log"; exit 1; }
+    echo "$log"
+    if grep -E '^[[:space:]]*(ERROR|WARN)' <<<"$log" >/dev/null; then
+        echo "book: mdBook reported the errors above (a missing include?)" >&2
+        exit 1
+    fi
+
+# Serve the book at http://localhost:3000, rebuilt on every save
+serve-book:
+    mdbook serve book --open
+
+# Needs chromium (`apt-get install -y chromium`); the PNGs are not committed.
+# Screenshots of the book as a reader sees it on a laptop (1366x900), in target/screenshots
+screenshots: book
+    #!/usr/bin/env bash
+    set -euo pipefail
+    out=target/screenshots
+    mkdir -p "$out"
+    shot() {
+        profile=$(mktemp -d)
+        chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+            --disable-background-networking --disable-component-update --disable-sync \
+            --user-data-dir="$profile" --window-size="1366,$3" --hide-scrollbars \
+            --screenshot="$out/$1.png" "file://$PWD/book/build/$2" 2>/dev/null
+        rm -rf "$profile"
+        echo "$out/$1.png"
+    }
+    # The first screen of each page, and the whole page at the same width (headless
+    # chromium does not scroll to a #fragment before its screenshot).
+    for page in introduction lab01 lab03; do
+        shot "$page" "$page.html" 900
+        shot "$page-whole" "$page.html" 6000
+    done
 
 # Everything CI runs
 ci:

@@ -12,6 +12,7 @@ mod grade;
 mod render;
 mod runner;
 mod state;
+mod timeline;
 mod workspace;
 
 use clap::Parser;

@@ -26,6 +26,7 @@ pub mod lab10;
 pub mod lab11;
 pub mod lab12;
 pub mod lab13;
+pub mod live;
 
 use labkit::child::Meta;
 pub use labkit::child::Subject;

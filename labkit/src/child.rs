@@ -25,6 +25,14 @@ pub const REPORT_ENV: &str = "LEAKLAB_REPORT";
 /// checks (the runner sets it; the current directory is the fallback).
 pub const ROOT_ENV: &str = "LEAKLAB_ROOT";
 
+/// The environment variable that asks a check binary to run its lab live, on the real
+/// clock, instead of checking it (`cargo lab N --console`; see `check_bin!`).
+pub const LIVE_ENV: &str = "LEAKLAB_LIVE";
+
+/// Set (to anything) when the runner wants a picture of the run: the report then
+/// carries the timeline of the run that best shows the bug.
+pub const TIMELINE_ENV: &str = "LEAKLAB_TIMELINE";
+
 /// The workspace a check binary checks: where it reads a lab's source to point a
 /// finding at a line.
 pub fn workspace_root() -> PathBuf {
@@ -102,7 +110,9 @@ impl Subject {
 ///
 /// compiles that copy of lab 1 into the binary as the module `lab`, and serves
 /// `leaklab_checks::serve` with what the crate's `lab01!` macro makes of it. The crate
-/// names its kind of check; `cargo lab dev` writes these files.
+/// names its kind of check; `cargo lab dev` writes these files. The crate's `live!`
+/// comes first: it runs the lab live instead (`cargo lab N --console`) when asked, and
+/// does nothing otherwise.
 #[macro_export]
 macro_rules! check_bin {
     ($krate:ident, $lab:ident, $variant:ident, $path:literal) => {
@@ -116,6 +126,7 @@ macro_rules! check_bin {
                 variant: $crate::Variant::$variant,
                 file: $crate::child::Subject::from_bin($path),
             };
+            $krate::live!($lab, lab, subject);
             $krate::serve(subject, |subject| $krate::$lab!(lab, subject))
         }
     };
@@ -140,16 +151,38 @@ pub fn serve(meta: Meta, check: impl FnOnce() -> Verdict) -> ! {
     let _ = std::io::stdin().lock().read_to_end(&mut Vec::new());
     let nonce = nonce.trim().to_owned();
 
+    let with_timeline = timelines();
     {
         let (path, nonce) = (path.clone(), nonce.clone());
-        crate::watchdog::spawn(meta, move |report| write_signed(&path, &nonce, report));
+        crate::watchdog::spawn(meta, move |report| {
+            write_signed(&path, &nonce, with_timeline(report))
+        });
     }
 
     let report = run_caught(meta, check);
-    write_signed(&path, &nonce, report);
+    write_signed(&path, &nonce, with_timeline(report));
     // Exit without dropping the runtime: shutdown would hide leaks, and a stuck
     // task would make it wait forever.
     std::process::exit(0);
+}
+
+/// With [`TIMELINE_ENV`] set, the detector keeps each run's timeline from now on, and
+/// the function returned puts them into a report.
+fn timelines() -> impl Fn(Report) -> Report + Copy + Send + 'static {
+    let wanted = std::env::var_os(TIMELINE_ENV).is_some();
+    #[cfg(feature = "runtime")]
+    if wanted {
+        crate::detector::timelines::start();
+    }
+    move |report| {
+        #[cfg(feature = "runtime")]
+        if wanted {
+            let timelines = crate::detector::timelines::taken();
+            return Report { timelines, ..report };
+        }
+        let _ = wanted;
+        report
+    }
 }
 
 fn run_caught(meta: Meta, check: impl FnOnce() -> Verdict) -> Report {

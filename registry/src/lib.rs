@@ -154,7 +154,10 @@ pub fn lab(number: u32) -> Option<&'static Lab> {
 /// The book's chapters after the labs: (title, file under `book/src/`).
 pub const BEYOND_THE_LABS: [(&str, &str); 3] = [
     ("Watching a leak live with tokio-console", "console.md"),
-    ("What the fixes cost, and what the detector costs", "benchmarks.md"),
+    (
+        "What the fixes cost, and what the detector costs",
+        "benchmarks.md",
+    ),
     ("The leak detector in your own tests", "own-tests.md"),
 ];
 

@@ -5,6 +5,7 @@
 //! itself failed (not the lab's fault).
 
 mod check;
+mod console;
 mod dev;
 mod exhibit;
 mod grade;
@@ -111,11 +112,15 @@ const COMMANDS: [&str; 10] = [
 /// Catches the slips clap would answer confusingly, before it parses: a misspelt
 /// command (`cargo lab checkk 1`) and a second word after a lab number (`cargo lab 1 2`).
 pub fn preflight(args: &[String]) -> Result<(), String> {
+    // The words that are not flags, nor the value after a flag that takes one.
+    let takes_value = |flag: &str| flag == "--timeline";
     let words: Vec<&str> = args
         .iter()
         .skip(1)
-        .map(String::as_str)
-        .filter(|a| !a.starts_with('-'))
+        .enumerate()
+        // `args[i]` is the word before `a` (the program's name before the first).
+        .filter(|(i, a)| !a.starts_with('-') && !takes_value(&args[*i]))
+        .map(|(_, a)| a.as_str())
         .collect();
     let Some(&first) = words.first() else {
         return Ok(());

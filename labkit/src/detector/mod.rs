@@ -2,58 +2,71 @@
 //!
 //! A [`Detector`] builds the runtime a scenario runs on, so that it can hook every
 //! task's spawn and termination (with `--cfg tokio_unstable`, the spawn location too).
-//! When the scenario returns, it lets the runtime settle for a window of time (virtual
-//! time on the paused current-thread runtime, so the window costs nothing), then reports
-//! every task still alive and where it was spawned. It inspects *before* the runtime is
-//! dropped: shutdown cancels leaked tasks silently and would hide them.
+//! When the scenario returns, it lets the runtime settle for a window of time (on the
+//! runtime's clock: on a paused clock the window costs nothing, on the real clock it
+//! ends as soon as no task is left), then reports every task still alive and where it
+//! was spawned. It inspects *before* the runtime is dropped: shutdown cancels leaked
+//! tasks silently and would hide them.
 //!
 //! The parts, by concern:
 //! - `runtime`: building the runtime, its hooks, and the future `block_on` runs;
 //! - `tracker`: one run's record of its tasks, and the list of live runs;
 //! - `slots`: what each runtime thread is polling, written lock-free by the poll hooks;
 //! - `dump`: await chains from task dumps;
-//! - `stall`: what the watchdog ([`crate::watchdog`]) makes of the live runs: a poll that
+//! - `report`: what a leak reads like, for someone who did not write the detector;
+//! - `stall` (leaklab's `lab` feature): what the watchdog ([`crate::watchdog`]) makes of the live runs: a poll that
 //!   never returns (`spin`, `deadlock`), a runtime nothing can wake (`hang`).
 //!
 //! Each run has its own tracker, so detectors on two threads of one process never see
 //! each other's tasks.
 
+// Parts of these serve only leaklab's watchdog (the `lab` feature).
+#[cfg_attr(not(feature = "lab"), allow(dead_code))]
 mod dump;
+mod report;
 mod runtime;
+#[cfg_attr(not(feature = "lab"), allow(dead_code))]
 mod slots;
+#[cfg(feature = "lab")]
 pub(crate) mod stall;
+#[cfg_attr(not(feature = "lab"), allow(dead_code))]
 mod tracker;
 
+#[cfg(feature = "lab")]
 use crate::finding::{Finding, Kind, Site};
-use std::collections::{BTreeMap, HashMap};
+#[cfg(feature = "lab")]
+use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use crate::paths::normalize;
+pub use report::{LeakReport, LeakedSite};
 
 /// Which runtime the scenario runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {
-    /// One thread, with tokio's clock paused: time advances only when every task is
-    /// idle, so timeouts and sleeps are exact and instant. The default.
+    /// One thread (`#[tokio::test]`'s default). Its clock may be paused: see
+    /// [`Detector::paused`].
     CurrentThread,
-    /// Worker threads and the real clock (the paused clock cannot run here). The
-    /// settle window is real time, so keep it short.
+    /// Worker threads on the real clock (tokio's paused clock cannot run here).
     MultiThread { workers: usize },
 }
 
 /// One task the runtime ran, as the hooks saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "json", derive(serde::Serialize))]
 pub struct TaskRecord {
     pub id: u64,
-    /// Where it was spawned: `labs/lab01_orphaned_task.rs`, relative to the workspace.
-    /// `None` without `--cfg tokio_unstable`.
+    /// Where it was spawned, named from the crate under test (`src/db.rs`; see
+    /// [`crate::paths`]). `None` without `--cfg tokio_unstable`.
     pub file: Option<String>,
     pub line: u32,
     /// Runtime time since the scenario started (virtual on the paused clock).
     pub spawned_at: Duration,
     pub ended_at: Option<Duration>,
-    /// The task's await chain, from a task dump (Linux only).
+    /// The task's await chain, from a task dump (the `stacks` feature, Linux only).
     pub stack: Option<String>,
 }
 
@@ -65,14 +78,21 @@ pub struct Outcome<T> {
     pub leaks: Vec<TaskRecord>,
     /// Every task spawned during the run, in spawn order (for timelines).
     pub tasks: Vec<TaskRecord>,
-    /// The runtime's own count of alive tasks at inspection (stable API, always right).
+    /// When the scenario's future returned, in runtime time since it started.
+    pub returned_at: Duration,
+    /// The runtime's own count of alive tasks at inspection (stable API, always there),
+    /// ignored tasks included. With the hooks, the detector waits (briefly) for this
+    /// count and its own records to agree before it inspects.
     pub alive: usize,
     /// Whether spawn locations were recorded (needs `--cfg tokio_unstable`).
     pub locations: bool,
     /// Why stacks are missing, when they are.
     pub stack_note: Option<&'static str>,
+    /// The folder the report names files from ([`Detector::root`]), if one was given.
+    root: Option<String>,
 }
 
+#[cfg(feature = "lab")]
 impl<T> Outcome<T> {
     /// The leaks grouped by spawn site, most first.
     pub fn sites(&self) -> Vec<Site> {
@@ -92,8 +112,10 @@ impl<T> Outcome<T> {
         );
         if let Some(site) = sites.first() {
             message.push_str(&format!(", spawned at {site}"));
-            if sites.len() > 1 {
-                message.push_str(&format!(" and {} other places", sites.len() - 1));
+            match sites.len() {
+                1 => {}
+                2 => message.push_str(" and 1 other place"),
+                n => message.push_str(&format!(" and {} other places", n - 1)),
             }
         } else if !self.locations {
             message.push_str(" (spawn locations need --cfg tokio_unstable)");
@@ -119,38 +141,96 @@ impl<T> Outcome<T> {
 }
 
 /// Runs a scenario on a runtime it watches. See the module docs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Detector {
     flavor: Flavor,
+    paused: bool,
     settle: Duration,
     ignore: Vec<String>,
     stacks: bool,
+    configure: Vec<runtime::Configure>,
+    root: Option<String>,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("flavor", &self.flavor)
+            .field("paused", &self.paused)
+            .field("settle", &self.settle)
+            .field("ignore", &self.ignore)
+            .field("stacks", &self.stacks)
+            .field("configure", &self.configure.len())
+            .field("root", &self.root)
+            .finish()
+    }
 }
 
 impl Default for Detector {
     fn default() -> Self {
-        Detector::new()
+        Detector::current_thread()
     }
 }
 
 impl Detector {
-    /// A paused current-thread runtime with a one-second settle window.
-    pub fn new() -> Self {
+    /// A current-thread runtime on the real clock, as `#[tokio::test]` builds, with
+    /// every driver on (I/O and time) and a settle window of 250 ms that ends as soon
+    /// as no task is left.
+    pub fn current_thread() -> Self {
         Detector {
             flavor: Flavor::CurrentThread,
-            settle: Duration::from_secs(1),
+            paused: false,
+            settle: Duration::from_millis(250),
             ignore: Vec::new(),
             stacks: true,
+            configure: Vec::new(),
+            root: None,
         }
     }
 
-    /// A multi-thread runtime on the real clock, settling for 100 ms of real time.
+    /// A multi-thread runtime with `workers` threads, on the real clock, settling for
+    /// up to 250 ms.
     pub fn multi_thread(workers: usize) -> Self {
         Detector {
             flavor: Flavor::MultiThread { workers },
-            settle: Duration::from_millis(100),
-            ..Detector::new()
+            ..Detector::current_thread()
         }
+    }
+
+    /// A current-thread runtime with tokio's clock paused: time advances only when
+    /// every task is idle, so timeouts and sleeps are exact and instant, and the settle
+    /// window is one virtual second that costs nothing. Needs the `test-util` feature.
+    #[cfg(any(feature = "test-util", feature = "lab"))]
+    pub fn paused() -> Self {
+        Detector {
+            paused: true,
+            settle: Duration::from_secs(1),
+            ..Detector::current_thread()
+        }
+    }
+
+    /// The same as [`Detector::paused`] (leaklab's scenarios all run on it).
+    #[cfg(any(feature = "test-util", feature = "lab"))]
+    pub fn new() -> Self {
+        Detector::paused()
+    }
+
+    /// Adjusts the runtime's builder before the run: `|b| { b.start_paused(true); }`,
+    /// `|b| { b.event_interval(7); }`. Called after the detector's own settings and
+    /// before its hooks, so a task hook set here is replaced. Calls add up.
+    pub fn configure(
+        mut self,
+        adjust: impl Fn(&mut tokio::runtime::Builder) + Send + Sync + 'static,
+    ) -> Self {
+        self.configure.push(Arc::new(adjust));
+        self
+    }
+
+    /// Names files in the report from `folder` (the test attribute passes the crate's
+    /// `CARGO_MANIFEST_DIR`). Without it, the folder cargo runs the test binary in.
+    pub fn root(mut self, folder: impl Into<String>) -> Self {
+        self.root = Some(folder.into());
+        self
     }
 
     /// How long the runtime may settle after the scenario returns. A task that ends
@@ -179,30 +259,41 @@ impl Detector {
         F: FnOnce() -> Fut,
         Fut: Future,
     {
-        let tracker = tracker::Tracker::new(self.flavor == Flavor::CurrentThread);
+        let paused = self.paused && self.flavor == Flavor::CurrentThread;
+        let tracker = tracker::Tracker::new(paused);
         // Listed for the watchdog until `registered` drops, even if the scenario panics.
         let registered = tracker::register(&tracker);
+        #[cfg(feature = "lab")]
         crate::watchdog::progress();
-        let runtime = runtime::build(self.flavor, &tracker);
+        let runtime = match runtime::build(self.flavor, paused, &self.configure, &tracker) {
+            Ok(runtime) => runtime,
+            Err(error) => panic!("tokio-leakcheck: the test's runtime could not be built: {error}"),
+        };
         tracker.attach(runtime.handle().clone());
-        let (settle, flavor, want_stacks) = (self.settle, self.flavor, self.stacks);
+        let (settle, want_stacks) = (self.settle, self.stacks);
         let body = async {
             tracker.start();
             let output = scenario().await;
-            match flavor {
-                Flavor::CurrentThread => tokio::time::sleep(settle).await,
-                Flavor::MultiThread { .. } => settle_real_time(settle).await,
-            }
-            let handle = tokio::runtime::Handle::current();
-            let alive = handle.metrics().num_alive_tasks();
-            let stacks = if want_stacks && alive > 0 {
-                dump::dump(&handle).await
+            tracker.tick();
+            let returned_at = Duration::from_nanos(tracker.clock_nanos());
+            if paused {
+                tokio::time::sleep(settle).await;
             } else {
-                Ok(HashMap::new())
+                settle_until_idle(settle, &tracker).await;
+            }
+            let (alive, alive_ids) = counts_agree(&tracker).await;
+            let handle = tokio::runtime::Handle::current();
+            let stacks = match (want_stacks, alive) {
+                (_, 0) => Ok(HashMap::new()),
+                (true, _) => dump::dump(&handle).await,
+                (false, _) => Err("no await chain: stacks were turned off (without_stacks)"),
             };
-            (output, alive, stacks)
+            (output, alive, stacks, returned_at, alive_ids)
         };
-        let (output, alive, stacks) = runtime.block_on(runtime::watched(&tracker, body));
+        let (output, alive, stacks, returned_at, alive_ids) =
+            runtime.block_on(runtime::watched(&tracker, body));
+        #[cfg(feature = "lab")]
+        timelines::keep(&tracker, Some(returned_at));
         tracker.stop();
         let mut tasks = tracker.records();
         let (stacks, stack_note) = match stacks {
@@ -211,24 +302,37 @@ impl Detector {
         };
         for task in &mut tasks {
             task.stack = stacks.get(&task.id).cloned();
+            if let (Some(root), Some(file)) = (&self.root, &task.file) {
+                task.file = Some(crate::paths::rebase(root, file));
+            }
         }
+        // The tasks alive at the inspection: on worker threads, some may have ended
+        // since, and the report must agree with the count taken at that instant.
         let leaks = tasks
             .iter()
-            .filter(|t| t.ended_at.is_none())
+            // `alive_ids` is in id order (see `Tracker::alive`): a search, not a scan
+            // per task, or a million tasks with ten thousand leaks take seconds.
+            .filter(|t| alive_ids.binary_search(&t.id).is_ok())
             .filter(|t| !self.ignored(t))
-            .cloned()
+            .map(|t| TaskRecord {
+                ended_at: None,
+                ..t.clone()
+            })
             .collect();
         // Shutting down in the background never waits for a task that does not yield.
         runtime.shutdown_background();
         drop(registered);
+        #[cfg(feature = "lab")]
         crate::watchdog::progress();
         Outcome {
             output,
             leaks,
             tasks,
+            returned_at,
             alive,
             locations: cfg!(tokio_unstable),
             stack_note,
+            root: self.root.clone(),
         }
     }
 
@@ -241,18 +345,8 @@ impl Detector {
         Fut: Future,
     {
         let outcome = self.run(scenario);
-        if let Some(finding) = outcome.leak_finding("after the scenario returned") {
-            let mut text = finding.message.clone();
-            for site in &finding.sites {
-                text.push_str(&format!("\n  {} task(s) spawned at {site}", site.count));
-                if let Some(stack) = &site.stack {
-                    text.push_str(&format!("\n{}", indent(stack, "    ")));
-                }
-            }
-            for note in outcome.notes() {
-                text.push_str(&format!("\n  note: {note}"));
-            }
-            panic!("{text}");
+        if let Some(report) = outcome.report("after the test returned") {
+            panic!("{report}");
         }
         outcome.output
     }
@@ -264,34 +358,58 @@ impl Detector {
     }
 }
 
-/// Runs `scenario` on a paused current-thread runtime and panics if any task it
-/// spawned is still alive after one virtual second. Use [`Detector`] for options.
+/// Runs `scenario` on a current-thread runtime and panics, with the report, if any
+/// task it spawned is still alive after the settle window. Use [`Detector`] for options.
 #[track_caller]
 pub fn verify_none<F, Fut>(scenario: F) -> Fut::Output
 where
     F: FnOnce() -> Fut,
     Fut: Future,
 {
-    Detector::new().verify_none(scenario)
+    Detector::current_thread().verify_none(scenario)
 }
 
-/// On a multi-thread runtime a task may be finishing on another worker: wait, in real
-/// time, until none is alive or the window closes.
-async fn settle_real_time(window: Duration) {
-    let deadline = Instant::now() + window;
+/// Waits, on the runtime's clock, until no task is alive or `window` has passed. On
+/// the real clock a clean test pays only for the tasks that are still finishing; a
+/// test that paused the clock itself pays nothing.
+async fn settle_until_idle(window: Duration, tracker: &tracker::Tracker) {
+    let start = tokio::time::Instant::now();
     let handle = tokio::runtime::Handle::current();
-    while handle.metrics().num_alive_tasks() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(2)).await;
+    while (handle.metrics().num_alive_tasks() > 0 || recorded_alive(tracker) > 0) && start.elapsed() < window
+    {
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
-fn indent(text: &str, by: &str) -> String {
-    text.lines()
-        .map(|l| format!("{by}{l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// The runtime's count of alive tasks and the ids of the tasks the hooks saw alive,
+/// taken at one instant.
+///
+/// On worker threads a task ends while the detector looks: its terminate hook runs a
+/// moment before the runtime stops counting it, so two reads in a row can disagree
+/// (1 alive, 0 records). Read the count on both sides of the records until it has not
+/// moved and agrees with them (briefly, in real time; the last reading otherwise).
+async fn counts_agree(tracker: &tracker::Tracker) -> (usize, Vec<u64>) {
+    let handle = tokio::runtime::Handle::current();
+    let deadline = Instant::now() + Duration::from_millis(200);
+    loop {
+        let before = handle.metrics().num_alive_tasks();
+        let ids: Vec<u64> = tracker.alive().iter().map(|t| t.id).collect();
+        let after = handle.metrics().num_alive_tasks();
+        let agree = before == after && (!cfg!(tokio_unstable) || after == ids.len());
+        if agree || Instant::now() >= deadline {
+            return (after, ids);
+        }
+        tokio::task::yield_now().await;
+        std::thread::sleep(Duration::from_micros(200));
+    }
 }
 
+/// Tasks the hooks saw spawned and not yet ended (0 without `--cfg tokio_unstable`).
+fn recorded_alive(tracker: &tracker::Tracker) -> usize {
+    tracker.alive_count()
+}
+
+#[cfg(feature = "lab")]
 /// Tasks grouped by spawn site, most tasks first; each site keeps the first task's stack.
 pub fn group_sites(tasks: &[TaskRecord]) -> Vec<Site> {
     let mut by_place: BTreeMap<(String, u32), Site> = BTreeMap::new();
@@ -324,4 +442,65 @@ pub fn alive_now() -> Vec<TaskRecord> {
         tracker::live_runs().into_iter().find(|r| r.id == polling.run)
     });
     run.map(|run| run.alive()).unwrap_or_default()
+}
+
+/// The runs' timelines, kept for the picture `cargo lab N --timeline` draws (see
+/// [`crate::finding::Timeline`]). Nothing is kept until the check's process asks for
+/// it, so tests that run many detectors keep nothing.
+#[cfg(feature = "lab")]
+pub mod timelines {
+    use super::tracker::{self, Tracker, lock};
+    use crate::finding::{Span, Timeline};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// `None` until [`start`]; then every finished run on the paused clock.
+    static KEPT: Mutex<Option<Vec<Timeline>>> = Mutex::new(None);
+
+    /// Keep the timeline of every run from now on.
+    pub fn start() {
+        lock(&KEPT).get_or_insert_with(Vec::new);
+    }
+
+    /// The timelines kept so far, and those of the runs still under way (a run the
+    /// watchdog is stopping: it never returned).
+    pub fn taken() -> Vec<Timeline> {
+        let Some(mut all) = lock(&KEPT).clone() else {
+            return Vec::new();
+        };
+        all.extend(
+            tracker::live_runs()
+                .iter()
+                .filter(|t| t.paused)
+                .map(|t| of(t, None)),
+        );
+        all
+    }
+
+    pub(super) fn keep(run: &Tracker, returned_at: Option<Duration>) {
+        if !run.paused {
+            return; // real time: not the same picture twice
+        }
+        if let Some(kept) = lock(&KEPT).as_mut() {
+            kept.push(of(run, returned_at));
+        }
+    }
+
+    fn of(run: &Tracker, returned_at: Option<Duration>) -> Timeline {
+        let us = |d: Duration| d.as_micros() as u64;
+        Timeline {
+            tasks: run
+                .records()
+                .into_iter()
+                .map(|t| Span {
+                    file: t.file,
+                    line: t.line,
+                    spawned_us: us(t.spawned_at),
+                    ended_us: t.ended_at.map(us),
+                })
+                .collect(),
+            returned_us: returned_at.map(us),
+            inspected_us: run.clock_nanos() / 1000,
+        }
+    }
 }
