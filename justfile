@@ -27,6 +27,10 @@ console n *args:
     fi
     exec cargo lab {{n}} --console {{args}}
 
+# Check lab N again on every save; moves on to the next lab when it passes
+watch n="":
+    @cargo lab watch {{n}}
+
 # Show hint K of lab N
 hint n k="1":
     @cargo lab hint {{n}} {{k}}
