@@ -63,9 +63,9 @@ dev:
 fixtures n="":
     @cargo lab dev fixtures {{n}}
 
-# Benchmarks (release, about 5 minutes on 2 cores): the labs' fixes and the detector's
-# cost (criterion), its hooks in alternating rounds, its growth to a million tasks; then
-# the book's tables (book/src/generated/benchmarks.md)
+# The labs' fixes and the detector's cost (criterion), its hooks in alternating rounds,
+# its growth to a million tasks; then the book's tables (book/src/generated/benchmarks.md).
+# Benchmarks in release mode, about 3 minutes on 2 cores once built
 bench:
     cargo bench -p leaklab-benches
     cargo run --release -p leaklab-benches --bin overhead
