@@ -29,7 +29,10 @@ pub fn side_by_side_at(lab: &Lab, runs: &LabRuns, width: usize) -> String {
         for i in 0..left.len().max(right.len()) {
             let l = left.get(i).map(String::as_str).unwrap_or("");
             let r = right.get(i).map(String::as_str).unwrap_or("");
-            out.push_str(&format!("{l:<half$} │ {r}\n").replace(" │ \n", "\n"));
+            // The rule stays down the whole height, so a long left column still reads
+            // as a column once the right one has ended.
+            out.push_str(format!("{l:<half$} │ {r}").trim_end());
+            out.push('\n');
         }
     } else {
         for line in columns.iter().flatten() {
@@ -119,9 +122,12 @@ fn finding_detail(finding: &Finding) -> String {
             // The watchdog's stack sample of the stuck thread, innermost frame first.
             out.push_str(&format!("  stuck at {site}; the thread's stack there:\n"));
         } else {
-            let tasks = if site.count == 1 { "task" } else { "tasks" };
+            let (tasks, parked) = match site.count {
+                1 => ("task", "parked here"),
+                _ => ("tasks", "each parked here"),
+            };
             out.push_str(&format!(
-                "  {} {tasks} spawned at {site}, each parked here:\n",
+                "  {} {tasks} spawned at {site}, {parked}:\n",
                 site.count
             ));
         }
@@ -240,11 +246,16 @@ pub fn verdict(lab: &Lab, run: &Run, hint: Option<usize>) -> String {
         out.push_str(&format!("{advice}\n"));
     } else if let Some(hint) = hint.and_then(|n| lab.hints.get(n - 1).map(|h| (n, h))) {
         let (number, hint) = hint;
+        let (n, last) = (lab.number, lab.hints.len());
+        // The last hint gives the fix away, so a failed check never shows it by itself.
+        let after = if number + 1 < last {
+            "a new try that still fails shows the next".to_owned()
+        } else {
+            format!("the last one, `cargo lab hint {n} {last}`, gives the fix away")
+        };
         out.push_str(&format!(
-            "Hint {number} of {}: {}\n(all hints: cargo lab hint {} 1, 2, ...; a new try that still fails shows the next)\n",
-            lab.hints.len(),
-            hint.text,
-            lab.number
+            "Hint {number} of {last}: {}\n(all hints: cargo lab hint {n} 1, 2, ...; {after})\n",
+            hint.text
         ));
     }
     out

@@ -351,8 +351,7 @@ fn judge_outlived(case: &Case, seen: &Seen) -> Option<Finding> {
     let unstopped = match full {
         0 => String::new(),
         n if n == count => format!(
-            ". {} its full {} from its spawn: nothing the request did ended it early (cancelling a \
-             token ends only a task that awaits it; one that only sleeps must be aborted)",
+            ". {} its full {} from its spawn: nothing the request did ended it early",
             if count == 1 { "It ran" } else { "Each ran" },
             human(BOOKING_TIMEOUT)
         ),

@@ -173,6 +173,11 @@ fn clip(message: String) -> String {
         return message;
     }
     let cut: String = line.chars().take(MAX_MESSAGE).collect();
+    // Cut between words when there is room to, never inside one.
+    let cut = match cut.rsplit_once(' ') {
+        Some((words, _)) if words.len() > cut.len() / 2 => words,
+        _ => &cut,
+    };
     format!("{}…", cut.trim_end())
 }
 
@@ -390,5 +395,7 @@ mod tests {
         assert_eq!(clip("short".into()), "short");
         assert_eq!(clip("two\nlines".into()), "two…");
         assert_eq!(clip("x".repeat(400)).chars().count(), MAX_MESSAGE + 1);
+        let words = "word ".repeat(100);
+        assert!(clip(words).ends_with("word…"), "cut between words");
     }
 }
