@@ -155,15 +155,14 @@ pub fn serve(meta: Meta, check: impl FnOnce() -> Verdict) -> ! {
     {
         let (path, nonce) = (path.clone(), nonce.clone());
         crate::watchdog::spawn(meta, move |report| {
-            write_signed(&path, &nonce, with_timeline(report))
+            report_and_exit(&path, &nonce, with_timeline(report))
         });
     }
 
     let report = run_caught(meta, check);
-    write_signed(&path, &nonce, with_timeline(report));
     // Exit without dropping the runtime: shutdown would hide leaks, and a stuck
     // task would make it wait forever.
-    std::process::exit(0);
+    report_and_exit(&path, &nonce, with_timeline(report))
 }
 
 /// With [`TIMELINE_ENV`] set, the detector keeps each run's timeline from now on, and
@@ -207,15 +206,36 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "(no message)".into())
 }
 
-fn write_signed(path: &Path, nonce: &str, report: Report) {
+/// The exit code of a check that could not write its report (the reason is on stderr).
+pub const REPORT_UNWRITTEN: i32 = 70;
+
+/// Writes the signed report and ends the process: the one way a check child ends.
+///
+/// The check's thread and the watchdog's may both get here (a stall found just as the
+/// check finished): the first one writes and exits, and the other waits on the lock
+/// until the process is gone, so two reports never mix in one file. A report that
+/// cannot be written (a full disk) is said on stderr, with its own exit code.
+fn report_and_exit(path: &Path, nonce: &str, report: Report) -> ! {
+    static REPORTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _only_one = REPORTING.lock().unwrap_or_else(|e| e.into_inner());
     let signed = Signed {
         nonce: nonce.to_owned(),
         report,
     };
     let tmp = path.with_extension("partial");
-    let json = serde_json::to_vec(&signed).expect("a report serialises");
-    if std::fs::write(&tmp, json).is_ok() {
-        let _ = std::fs::rename(&tmp, path);
+    let written = serde_json::to_vec(&signed)
+        .map_err(std::io::Error::other)
+        .and_then(|json| std::fs::write(&tmp, json))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    match written {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            eprintln!(
+                "leaklab: could not write the check's report to {}: {e}",
+                path.display()
+            );
+            std::process::exit(REPORT_UNWRITTEN)
+        }
     }
 }
 
@@ -271,20 +291,31 @@ pub fn run_check_command(mut command: Command, meta: Meta, wall_limit: Duration)
         stdout.join().unwrap_or_default(),
         stderr.join().unwrap_or_default(),
     );
-    let signed = std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Signed>(&bytes).ok());
+    let found = std::fs::read(&path);
     let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(path.with_extension("partial"));
+    // `Err(None)`: no report at all; `Err(Some(what))`: a file that is no report of this check.
+    let signed = match found {
+        Err(_) => Err(None),
+        Ok(bytes) => match serde_json::from_slice::<Signed>(&bytes) {
+            Err(e) => Err(Some(format!(
+                "a report that does not parse ({} bytes: {e})",
+                bytes.len()
+            ))),
+            Ok(signed)
+                if signed.nonce == nonce
+                    && signed.report.lab == meta.lab
+                    && signed.report.variant == meta.variant
+                    && signed.report.check == meta.check =>
+            {
+                Ok(signed.report)
+            }
+            Ok(_) => Err(Some("a report this check did not sign".to_owned())),
+        },
+    };
 
     match (status, signed) {
-        (_, Some(signed))
-            if signed.nonce == nonce
-                && signed.report.lab == meta.lab
-                && signed.report.variant == meta.variant
-                && signed.report.check == meta.check =>
-        {
-            signed.report
-        }
+        (_, Ok(report)) => report,
         (None, _) => meta.failed(
             Finding::new(
                 Kind::Hang,
@@ -295,12 +326,18 @@ pub fn run_check_command(mut command: Command, meta: Meta, wall_limit: Duration)
             )
             .measure("wall_limit_ms", wall_limit.as_millis() as u64),
         ),
-        (Some(status), _) => {
+        (Some(status), Err(found)) => {
             let tail: String = tail_lines(&err, 12);
-            let message = format!(
-                "the process ended ({status}) before the check could report: the lab must not exit, \
-                 abort or crash the program"
-            );
+            let message = match found {
+                None => format!(
+                    "the process ended ({status}) before the check could report: the lab must not \
+                     exit, abort or crash the program"
+                ),
+                Some(found) => format!(
+                    "the process ended ({status}) leaving {found}: the lab must not exit, abort or \
+                     crash the program, nor write the check's report"
+                ),
+            };
             let mut finding = Finding::new(Kind::Crashed, message);
             if !tail.trim().is_empty() {
                 finding = finding.with_detail(tail);
