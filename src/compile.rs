@@ -16,10 +16,13 @@
 //! this copy's own (`<target>/leaklab-run/<hash of the copy's path>/`); the checks run
 //! from there.
 
+mod progress;
+
 use labkit::{Check, Finding, Kind, Site};
+use progress::Progress;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -47,12 +50,26 @@ pub const BUILD_TIMEOUT: &str = "build_timeout_ms";
 /// Builds the named binaries of one kind of check in the copy at `root`, into the
 /// target dir `target` (`workspace::target_dir` unless a grader shares one), stopped
 /// after `timeout` if one is given: a binary the stopped build had not finished gets a
-/// `compile error` finding that measures [`BUILD_TIMEOUT`]. With `announce`, a slow
-/// build says so on stderr.
+/// `compile error` finding that measures [`BUILD_TIMEOUT`]. With `announce`, a build
+/// that is really compiling shows its progress on stderr (see `progress`).
 pub fn build_in(
     root: &Path,
     target: &Path,
     check: Check,
+    bins: &[String],
+    timeout: Option<Duration>,
+    announce: bool,
+) -> Result<Built, ToolError> {
+    build_with(root, target, check, &[], bins, timeout, announce)
+}
+
+/// [`build_in`] with cargo `features` of the check package (`console`, for the live
+/// mode; `target` is then a target dir of its own, as the features change tokio's build).
+pub fn build_with(
+    root: &Path,
+    target: &Path,
+    check: Check,
+    features: &[&str],
     bins: &[String],
     timeout: Option<Duration>,
     announce: bool,
@@ -65,14 +82,12 @@ pub fn build_in(
     };
     std::fs::create_dir_all(&cargo_target)
         .map_err(|e| ToolError(format!("could not create {}: {e}", cargo_target.display())))?;
-    let lock = std::fs::File::create(cargo_target.join("leaklab-build.lock"))
-        .and_then(|file| file.lock().map(|()| file))
-        .map_err(|e| {
-            ToolError(format!(
-                "could not lock the target dir {}: {e}",
-                cargo_target.display()
-            ))
-        })?;
+    let lock = lock_target(&cargo_target, announce).map_err(|e| {
+        ToolError(format!(
+            "could not lock the target dir {}: {e}",
+            cargo_target.display()
+        ))
+    })?;
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -88,13 +103,16 @@ pub fn build_in(
         .arg(&cargo_target)
         // The build scripts of the check binaries rebuild them when this changes: two
         // clones sharing one target dir never run each other's binaries.
-        .env("LEAKLAB_ROOT", root);
+        .env(labkit::child::ROOT_ENV, root);
     if check == Check::Loom {
         // loom replaces std::sync through the shim; it needs its own cfg and, to explore
         // schedules quickly, release mode.
         cmd.arg("--release")
             .env("RUSTFLAGS", "--cfg loom --cfg tokio_unstable")
             .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    }
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
     }
     for bin in bins {
         cmd.args(["--bin", bin]);
@@ -111,18 +129,26 @@ pub fn build_in(
     let mut child = cmd
         .spawn()
         .map_err(|e| ToolError(format!("could not run cargo: {e}")))?;
+    let what = match (check, features) {
+        (Check::Loom, _) => "the loom model (release mode, in its own target dir)".to_owned(),
+        (Check::Scenario, []) => "the check binaries".to_owned(),
+        (Check::Scenario, _) => format!("the check binaries with feature {}", features.join(", ")),
+    };
+    let progress = Progress::start(what, announce);
     let done = Arc::new(AtomicBool::new(false));
-    if announce {
-        announce_if_slow(check, done.clone());
-    }
     let timed_out = Arc::new(AtomicBool::new(false));
     if let Some(limit) = timeout {
         stop_after(child.id(), limit, done.clone(), timed_out.clone());
     }
-    let stderr = child.stderr.take().map(|mut err| {
+    let stderr = child.stderr.take().map(|err| {
+        let cargo_said = progress.stderr_listener();
         std::thread::spawn(move || {
             let mut text = String::new();
-            let _ = err.read_to_string(&mut text);
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                cargo_said(&line);
+                text.push_str(&line);
+                text.push('\n');
+            }
             text
         })
     });
@@ -135,6 +161,7 @@ pub fn build_in(
         let Ok(msg) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
+        progress.message(&msg);
         let target = msg["target"]["name"].as_str().unwrap_or_default().to_owned();
         if !bins.contains(&target) {
             continue;
@@ -157,6 +184,7 @@ pub fn build_in(
     let status = child.wait();
     done.store(true, Ordering::SeqCst);
     let cargo_err = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
+    drop(progress);
     for bin in bins {
         if built.contains_key(bin) {
             continue;
@@ -280,17 +308,24 @@ fn primary_site(message: &Value) -> Option<Site> {
     })
 }
 
-/// Cargo is quiet when nothing needs building. When a build does take a while (the
-/// first one compiles tokio), say so once, so a cold start never looks like a hang.
-fn announce_if_slow(check: Check, done: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
-        if !done.load(Ordering::SeqCst) {
-            let what = match check {
-                Check::Scenario => "the check binaries",
-                Check::Loom => "the loom model (release mode, in its own target dir)",
-            };
-            eprintln!("leaklab: building {what} (the first build takes minutes; later ones, seconds)…");
+/// Takes the lock on the target dir `dir` (see the module doc). If another build holds
+/// it for more than a moment and `announce` is set, says so: a wait never looks like a
+/// hang.
+fn lock_target(dir: &Path, announce: bool) -> std::io::Result<std::fs::File> {
+    let file = std::fs::File::create(dir.join("leaklab-build.lock"))?;
+    for _ in 0..15 {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(100)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
         }
-    });
+    }
+    if announce {
+        eprintln!(
+            "leaklab: waiting for another leaklab build in {} to finish…",
+            dir.display()
+        );
+    }
+    file.lock()?;
+    Ok(file)
 }

@@ -17,6 +17,7 @@
 
 use crate::runner::Run;
 use labkit::finding::{Span, Timeline};
+use labkit::steps::{self, Step};
 use labkit::{Check, Variant};
 use leaklab_registry::Lab;
 use std::path::Path;
@@ -597,57 +598,31 @@ fn format_ms(ms: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// One line of a loom finding's detail: a step, or a remark between steps (`=> wait()
-/// returned with 1 of 2 uploads finished; then:`).
+/// One line of a loom finding's detail as the picture shows it: a step with the source
+/// line that made it, or a remark between steps (`=> wait() returned with 1 of 2
+/// uploads finished; then:`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
-    Step(Step),
+    Step {
+        step: Step,
+        /// The line `step.at` points at, trimmed.
+        source: Option<String>,
+    },
     Mark(String),
 }
 
-/// One step of a loom execution, as a finding's detail lists it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Step {
-    pub thread: String,
-    /// `load reads 0`, `store writes 1`.
-    pub what: String,
-    /// `labs/lab03_unsynchronised_counter.rs:24`
-    pub at: Option<String>,
-    /// That line of the source, trimmed.
-    pub source: Option<String>,
-}
-
-/// The steps and remarks of a loom finding's detail: a step a line, `thread: op [reads
-/// N] [writes N] [at file:line]` (as `models/src/steps.rs` writes them), and remarks
-/// after `=> `. Other lines are skipped.
+/// The steps and remarks of a loom finding's detail, read in labkit's step format
+/// (which the models write), each step with its line of source from the workspace at
+/// `root`. Other lines are skipped.
 pub fn steps(detail: &str, root: &Path) -> Vec<Item> {
-    let step = |line: &str| {
-        let (thread, rest) = line.split_once(": ")?;
-        let (what, at) = match rest.rsplit_once(" at ") {
-            Some((what, at)) => (what, Some(at.to_owned())),
-            None => (rest, None),
-        };
-        let mut words = what.split(' ').skip(1);
-        while let Some(word) = words.next() {
-            let value: u64 = words.next()?.parse().ok()?;
-            if !matches!(word, "reads" | "writes") {
-                return None;
+    let lines = steps::parse(detail).into_iter();
+    lines
+        .map(|line| match line {
+            steps::Line::Step(step) => {
+                let source = step.at.as_deref().and_then(|at| source_line(root, at));
+                Item::Step { step, source }
             }
-            let _ = value;
-        }
-        let source = at.as_deref().and_then(|at| source_line(root, at));
-        Some(Step {
-            thread: thread.to_owned(),
-            what: what.to_owned(),
-            at,
-            source,
-        })
-    };
-    detail
-        .lines()
-        .filter_map(|line| match line.strip_prefix("=> ") {
-            Some(mark) => Some(Item::Mark(mark.trim_end_matches("; then:").to_owned())),
-            None => step(line).map(Item::Step),
+            steps::Line::Mark(mark) => Item::Mark(mark.trim_end_matches("; then:").to_owned()),
         })
         .collect()
 }
@@ -671,7 +646,7 @@ fn interleaving_panel(run: &Run, root: &Path) -> Panel {
     };
     let found = report.findings.iter().find_map(|f| {
         let items = steps(f.detail.as_deref()?, root);
-        let any = items.iter().any(|item| matches!(item, Item::Step(_)));
+        let any = items.iter().any(|item| matches!(item, Item::Step { .. }));
         any.then_some((f.kind, items))
     });
     match found {
@@ -706,7 +681,7 @@ fn interleaving_panel(run: &Run, root: &Path) -> Panel {
 fn draw_steps(title: &str, items: &[Item], top: f64) -> (Group, f64) {
     let mut threads: Vec<&str> = Vec::new();
     for item in items {
-        if let Item::Step(step) = item
+        if let Item::Step { step, .. } = item
             && !threads.contains(&step.thread.as_str())
         {
             threads.push(&step.thread);
@@ -729,7 +704,7 @@ fn draw_steps(title: &str, items: &[Item], top: f64) -> (Group, f64) {
     let mut number = 0;
     for item in items {
         match item {
-            Item::Step(step) => {
+            Item::Step { step, source } => {
                 number += 1;
                 let col = threads.iter().position(|t| *t == step.thread).unwrap_or(0);
                 let x = left + column * col as f64;
@@ -747,8 +722,8 @@ fn draw_steps(title: &str, items: &[Item], top: f64) -> (Group, f64) {
                         .set("stroke", ENDED)
                         .set("class", "step"),
                 );
-                group = group
-                    .add(text(step.what.clone(), x + 8.0, y + 16.0, 13.0, INK).set("font-weight", "600"));
+                group =
+                    group.add(text(step.action(), x + 8.0, y + 16.0, 13.0, INK).set("font-weight", "600"));
                 // Which line made the step, at the box's right; the line's text below.
                 if let Some((_, number)) = step.at.as_deref().and_then(|at| at.rsplit_once(':')) {
                     let right = x + column - 20.0;
@@ -758,7 +733,7 @@ fn draw_steps(title: &str, items: &[Item], top: f64) -> (Group, f64) {
                     group = group.add(where_);
                 }
                 let chars = ((column - 24.0) / 6.6).max(10.0) as usize;
-                let source = clip(step.source.as_deref().unwrap_or(""), chars);
+                let source = clip(source.as_deref().unwrap_or(""), chars);
                 let mut source = text(source, x + 8.0, y + 32.0, 11.0, FAINT).set("font-family", MONO);
                 if let Some(at) = &step.at {
                     source = source.add(Title::new(at.clone()));
@@ -1052,12 +1027,34 @@ mod tests {
         let items = steps(detail, &root);
         let _ = std::fs::remove_dir_all(&root);
         assert_eq!(items.len(), 4, "{items:?}");
-        let Item::Step(first) = &items[0] else {
+        let Item::Step { step, source } = &items[0] else {
             panic!("a step first")
         };
-        assert_eq!(first.thread, "booking thread 1");
-        assert_eq!(first.what, "load reads 0");
-        assert_eq!(first.source.as_deref(), Some("let n = c.load(Relaxed);"));
+        assert_eq!(step.thread, "booking thread 1");
+        assert_eq!(step.action(), "load reads 0");
+        assert_eq!(source.as_deref(), Some("let n = c.load(Relaxed);"));
         assert_eq!(items[2], Item::Mark("total() returned 1".to_owned()));
+    }
+
+    #[test]
+    fn the_picture_reads_the_steps_as_the_models_write_them() {
+        let written = Step {
+            thread: "upload 2".into(),
+            op: "fetch_sub".into(),
+            read: Some(2),
+            wrote: Some(1),
+            at: Some("labs/c.rs:9".into()),
+        };
+        let detail = format!(
+            "{}\n{}",
+            steps::render(std::slice::from_ref(&written)),
+            steps::mark("wait() returned; then:")
+        );
+        let items = steps(&detail, Path::new("/no/such/folder"));
+        let step = Item::Step {
+            step: written,
+            source: None,
+        };
+        assert_eq!(items, [step, Item::Mark("wait() returned".into())]);
     }
 }

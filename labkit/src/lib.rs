@@ -9,7 +9,9 @@
 //!   clock, so a lab that hangs, spins, exits or crashes still yields a report;
 //! - `watchdog`: the child's thread that reports a check that stopped making progress
 //!   (a spin, a deadlock, a hang) with the line it stopped on, sampled by `stacks`;
-//! - `finding`: what a check reports, as data (`--json` prints it as is).
+//! - `finding`: what a check reports, as data (`--json` prints it as is);
+//! - `steps`: the text of a loom finding's detail, written by the models and read back
+//!   by the runner.
 
 #[cfg(feature = "lab")]
 pub mod child;
@@ -20,6 +22,8 @@ pub mod finding;
 pub mod paths;
 #[cfg(feature = "lab")]
 pub mod stacks;
+#[cfg(feature = "lab")]
+pub mod steps;
 // The detector's slots name each polling thread; only leaklab's watchdog samples them.
 #[cfg(all(feature = "runtime", not(feature = "lab")))]
 #[allow(dead_code, unused_imports)]

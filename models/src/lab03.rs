@@ -92,7 +92,7 @@ pub mod judge {
 
     use super::THREADS;
     use crate::driver::{Explored, Failure, Stopped};
-    use crate::steps::{coherent, render, sites};
+    use crate::steps::{coherent, mark, render, sites, unseen};
     use crate::{Finding, Kind, Subject};
 
     /// A lost booking, or a model that saw nothing to check.
@@ -102,13 +102,7 @@ pub mod judge {
             return Some(lost_update(subject, failure, failures.len()));
         }
         if !explored.saw_thread_steps {
-            let site = labkit::Site {
-                file: subject.file.to_owned(),
-                line: subject.line_of("use ").unwrap_or(1),
-                count: 1,
-                stack: None,
-            };
-            return Some(Finding::new(Kind::Unchecked, UNSEEN).with_sites(vec![site]));
+            return Some(unseen(subject, UNSEEN));
         }
         None
     }
@@ -121,9 +115,8 @@ pub mod judge {
              found an order of their steps that loses an update (below)"
         );
         let mut detail = render(&failure.steps);
-        detail.push_str(&format!(
-            "\n=> total() returned {counted} after {THREADS} bookings"
-        ));
+        let returned = format!("total() returned {counted} after {THREADS} bookings");
+        detail.push_str(&format!("\n{}", mark(&returned)));
         if !coherent(&failure.steps) {
             detail
                 .push_str("\n(a load read an older value than the last store: Relaxed ordering allows that)");
@@ -159,7 +152,7 @@ pub mod judge {
             let message = format!("the lab panicked under the model: {}", stopped.panic);
             (Finding::new(Kind::Crashed, message), "panicked")
         };
-        let detail = format!("{}\n=> {end}", render(&stopped.steps));
+        let detail = format!("{}\n{}", render(&stopped.steps), mark(end));
         finding
             .with_sites(sites(&stopped.steps, subject.file))
             .with_detail(detail.trim_start().to_owned())

@@ -178,7 +178,7 @@ pub mod judge {
 
     use super::{BATCH_JOB, Early, UPLOADS};
     use crate::driver::{Explored, Failure, Stopped};
-    use crate::steps::{Step, render, sites};
+    use crate::steps::{Step, mark, render, sites, unseen};
     use crate::{Finding, Kind, Subject};
     use labkit::Site;
 
@@ -192,13 +192,7 @@ pub mod judge {
             return Some(early_return(subject, failure, failures.len()));
         }
         if !explored.saw_thread_steps {
-            let site = Site {
-                file: subject.file.to_owned(),
-                line: subject.line_of("use ").unwrap_or(1),
-                count: 1,
-                stack: None,
-            };
-            return Some(Finding::new(Kind::Unchecked, UNSEEN).with_sites(vec![site]));
+            return Some(unseen(subject, UNSEEN));
         }
         None
     }
@@ -214,9 +208,8 @@ pub mod judge {
             UPLOADS - finished
         );
         let mut detail = render(&before);
-        detail.push_str(&format!(
-            "\n=> wait() returned with {finished} of {UPLOADS} uploads finished; then:\n"
-        ));
+        let returned = format!("wait() returned with {finished} of {UPLOADS} uploads finished; then:");
+        detail.push_str(&format!("\n{}\n", mark(&returned)));
         detail.push_str(&render(&after));
         // The first step the uploads took after the return (the count that came too
         // late), then the batch job's last read before it (where it decided the batch
@@ -272,7 +265,7 @@ pub mod judge {
         if stopped.deadlock() {
             asleep_after_the_notify(&mut steps);
         }
-        let detail = format!("{}\n=> {end}", render(&steps));
+        let detail = format!("{}\n{}", render(&steps), mark(end));
         // A missed wake-up: the batch job's check, then the notify that came before its
         // sleep. Unordered work: the batch job's check, then the uploads' count-outs
         // that it was not ordered after. Any other stop: every line the threads reached.

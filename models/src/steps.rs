@@ -5,64 +5,38 @@
 //! booking thread 2: store writes 1 at labs/lab03_unsynchronised_counter.rs:25
 //! ```
 //!
-//! [`render`] writes it and [`parse`] reads it back, so tests can reason about the
-//! interleaving a finding shows.
+//! The text is labkit's (`labkit::steps`), which the runner reads back to draw the
+//! interleaving; [`render`] writes it and [`parse`] reads the steps back, so tests can
+//! reason about the interleaving a finding shows. The rest picks what a finding says
+//! about the steps.
 
+use crate::{Finding, Kind, Subject};
 use labkit::Site;
 use labkit::paths::normalize;
-pub use leaklab_sync::log::Step;
+pub use labkit::steps::{Step, mark, render};
 
-/// One step a line; lines that are not steps (`=> total() returned 1`) are for [`parse`]
-/// to skip.
-pub fn render(steps: &[Step]) -> String {
-    let line = |step: &Step| {
-        let mut line = format!("{}: {}", step.thread, step.op);
-        if let Some(read) = step.read {
-            line.push_str(&format!(" reads {read}"));
-        }
-        if let Some(wrote) = step.wrote {
-            line.push_str(&format!(" writes {wrote}"));
-        }
-        if let Some(at) = &step.at {
-            line.push_str(&format!(" at {}", normalize(at)));
-        }
-        line
-    };
-    steps.iter().map(line).collect::<Vec<_>>().join("\n")
+/// The steps of a finding's detail, skipping the remarks between them (`=> total()
+/// returned 1`) and any other line.
+pub fn parse(detail: &str) -> Vec<Step> {
+    let lines = labkit::steps::parse(detail).into_iter();
+    lines
+        .filter_map(|line| match line {
+            labkit::steps::Line::Step(step) => Some(step),
+            labkit::steps::Line::Mark(_) => None,
+        })
+        .collect()
 }
 
-/// Reads back the steps of a finding's detail, skipping the lines that are not steps.
-pub fn parse(detail: &str) -> Vec<Step> {
-    let step = |line: &str| {
-        let (thread, rest) = line.split_once(": ")?;
-        let (rest, at) = match rest.split_once(" at ") {
-            Some((rest, at)) => (rest, Some(at.to_owned())),
-            None => (rest, None),
-        };
-        let mut words = rest.split(' ');
-        let op = words.next()?.to_owned();
-        let (mut read, mut wrote) = (None, None);
-        while let Some(word) = words.next() {
-            let value = words.next()?.parse().ok()?;
-            match word {
-                "reads" => read = Some(value),
-                "writes" => wrote = Some(value),
-                _ => return None,
-            }
-        }
-        Some(Step {
-            thread: thread.to_owned(),
-            op,
-            read,
-            wrote,
-            at,
-        })
+/// What a model reports when the lab's threads made no step it could see (the lab took
+/// its sync types from `std`, not the shim): `message`, at the lab's imports.
+pub fn unseen(subject: &Subject, message: &str) -> Finding {
+    let site = Site {
+        file: subject.file.to_owned(),
+        line: subject.line_of("use ").unwrap_or(1),
+        count: 1,
+        stack: None,
     };
-    detail
-        .lines()
-        .filter(|line| !line.starts_with("=>"))
-        .filter_map(step)
-        .collect()
+    Finding::new(Kind::Unchecked, message).with_sites(vec![site])
 }
 
 /// Whether every step that read a value read the last value written before it (one

@@ -3,19 +3,9 @@
 use std::cell::RefCell;
 use std::panic::Location;
 
-/// One operation: which thread, what it did, the value it read and the value it wrote.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    /// The loom thread's name, or `main` for the model's own thread.
-    pub thread: String,
-    /// The method called: `load`, `store`, `fetch_add`, `lock`, `unlock`, ...
-    pub op: String,
-    pub read: Option<u64>,
-    pub wrote: Option<u64>,
-    /// Where the lab made the call, `file:line` as the compiler wrote the path (a
-    /// release has no caller, so none).
-    pub at: Option<String>,
-}
+/// One operation: which thread, what it did, the value it read and the value it wrote
+/// (the type of the text that a loom finding's detail shows).
+pub use labkit::steps::Step;
 
 // loom runs a model's executions one after another on the OS thread that called
 // it, so a thread-local log holds exactly the execution under way (and models
