@@ -2,7 +2,7 @@
 
 use crate::runner::{LabRuns, Run};
 use crate::state::Standing;
-use labkit::{Finding, Kind, Report, Variant};
+use labkit::{Finding, Kind, Report, Site, Variant};
 use leaklab_registry::{Fixture, LAB_FOLDERS, Lab};
 
 /// The lab's heading: number, title, the one-line bug, and the Go pitfall it comes from.
@@ -126,10 +126,14 @@ fn finding_detail(finding: &Finding) -> String {
                 1 => ("task", "parked here"),
                 _ => ("tasks", "each parked here"),
             };
-            out.push_str(&format!(
-                "  {} {tasks} spawned at {site}, {parked}:\n",
-                site.count
-            ));
+            // A site is where the tasks were spawned, or (lab 9) the `.await` they are
+            // parked on, which their await chain then passes through.
+            let told = if chain_passes(stack, site) {
+                format!("parked at {site}")
+            } else {
+                format!("spawned at {site}, {parked}")
+            };
+            out.push_str(&format!("  {} {tasks} {told}:\n", site.count));
         }
         let lines = if stuck && i == 0 {
             to_lab_frame(stack)
@@ -146,6 +150,16 @@ fn finding_detail(finding: &Finding) -> String {
         }
     }
     out
+}
+
+/// Whether an await chain has a frame at `site`'s line (`file:line:column`).
+fn chain_passes(stack: &str, site: &Site) -> bool {
+    let at = format!("{site}:");
+    stack.lines().any(|frame| {
+        frame
+            .rsplit_once(" at ")
+            .is_some_and(|(_, place)| place.starts_with(&at))
+    })
 }
 
 /// An await chain printed in a detail starts in the harness (`Detector::run`, the
@@ -406,4 +420,36 @@ fn clip(line: &str, width: usize) -> String {
     let mut cut: String = line.chars().take(width - 1).collect();
     cut.push('…');
     cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(line: u32) -> Finding {
+        let stack = "╼ lab::serve::{{closure}} at labs/lab09.rs:28:54\n  └╼ clinic::fetch at clinic/src/results_service.rs:79:52";
+        let site = Site {
+            file: "labs/lab09.rs".into(),
+            line,
+            count: 3,
+            stack: Some(stack.into()),
+        };
+        Finding::new(Kind::LeakedTask, "3 tasks still alive").with_sites(vec![site])
+    }
+
+    #[test]
+    fn tasks_are_told_parked_at_a_site_their_chain_passes_through_else_spawned_there() {
+        // The site is the `.await` they wait on (lab 9): their chain goes through it.
+        let at_await = finding_detail(&finding(28));
+        assert!(
+            at_await.contains("3 tasks parked at labs/lab09.rs:28:"),
+            "{at_await}"
+        );
+        // The site is where they were spawned: their chain starts below it.
+        let at_spawn = finding_detail(&finding(27));
+        assert!(
+            at_spawn.contains("3 tasks spawned at labs/lab09.rs:27, each parked here:"),
+            "{at_spawn}"
+        );
+    }
 }

@@ -130,7 +130,8 @@ fn save(root: &Path, state: &State) {
     }
 }
 
-/// Where each lab stands, without running anything.
+/// Where each lab stands, without running anything. A copy that is the original is
+/// untouched, whatever verdict was recorded for it.
 pub fn standings(root: &Path, labs: &[Lab]) -> Vec<Standing> {
     let state = load(root);
     labs.iter()
@@ -138,12 +139,14 @@ pub fn standings(root: &Path, labs: &[Lab]) -> Vec<Standing> {
             let Some(now) = digest(&root.join(lab.path(Variant::Yours))) else {
                 return Standing::Missing;
             };
+            // The original first: a check of it (`cargo lab watch` checks the next lab
+            // as it moves on) records that it fails, which the student has not tried.
+            if digest(&root.join(lab.path(Variant::Original))).as_deref() == Some(&now) {
+                return Standing::Untouched;
+            }
             match state.labs.get(&lab.number) {
                 Some(record) if record.sha256 == now && record.passed => Standing::Passing,
                 Some(record) if record.sha256 == now => Standing::Failing(record.kinds.clone()),
-                _ if digest(&root.join(lab.path(Variant::Original))).as_deref() == Some(&now) => {
-                    Standing::Untouched
-                }
                 _ => Standing::Unchecked,
             }
         })

@@ -1,5 +1,6 @@
 //! `cargo lab watch` re-checks on a save, says when the lab passes, and moves on to the
-//! next lab that does not pass.
+//! next lab that does not pass, showing its state; the list still calls that lab
+//! untouched.
 
 mod common;
 
@@ -19,7 +20,7 @@ fn a_save_that_fixes_the_lab_passes_it_and_moves_on() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_leaklab"))
         .args(["watch", "1"])
         .env("LEAKLAB_ROOT", &scratch.root)
-        .env("CARGO_TARGET_DIR", scratch.root.join("target"))
+        .env("CARGO_TARGET_DIR", scratch.target())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -49,14 +50,28 @@ fn a_save_that_fixes_the_lab_passes_it_and_moves_on() {
     wait_for("✓ Lab 1 passes");
     wait_for("Next: lab 2");
     wait_for("── lab 2 · check 3");
+    // Lab 2 is checked (and fails: it is the original) before watch waits for a save.
+    wait_for("Watching labs/lab02");
     let _ = child.kill();
     let _ = child.wait();
     let text = seen.join("\n");
+    let lab1 = text.split("Next: lab 2").next().unwrap_or_default();
     assert_eq!(
-        text.matches("FAIL").count(),
+        lab1.matches("FAIL").count(),
         1,
         "one failing check of lab 1 before the fix:\n{text}"
     );
+    // The list: lab 1 passes, and lab 2, checked but never edited, is untouched.
+    let (code, list) = scratch.lab(&[]);
+    assert_eq!(code, 0, "{list}");
+    let line = |n: &str| {
+        let found = list.lines().find(|l| l.trim_start().starts_with(n));
+        found
+            .unwrap_or_else(|| panic!("no lab {n} in:\n{list}"))
+            .to_owned()
+    };
+    assert!(line("1 ").contains("✓ passes"), "{list}");
+    assert!(line("2 ").contains("untouched"), "{list}");
     let _ = std::fs::remove_dir_all(scratch.root.join(".leaklab"));
     scratch.restore();
 }

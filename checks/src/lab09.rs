@@ -14,6 +14,14 @@
 //! request is answered; and at a load the laboratory can carry, every patient gets
 //! their results.
 //!
+//! The findings name the line the tasks wait on, not the line that spawned them: the
+//! `.await` a fix must change (the lookup, or the wait for a permit). A task dump of
+//! the hundreds of tasks a burst leaves would take seconds, so when a case leaves tasks,
+//! a probe sends the server a few requests more than `MAX_CALLS` against a laboratory
+//! that hangs and dumps where they wait: the innermost frame of each await chain in the
+//! lab is the line. Without a dump (off Linux, or a copy that leaves nothing but piles
+//! up lookups) the findings name the spawn line.
+//!
 //! A timeout alone cannot pass: every request of the burst is answered in time, but each
 //! puts its lookup in flight at once, hundreds on a laboratory that takes twenty. A
 //! bound alone cannot pass: the hung lookups keep their permits for good, and every
@@ -25,7 +33,7 @@
 
 use crate::Subject;
 use crate::hidden::Cases;
-use labkit::detector::{TaskRecord, group_sites};
+use labkit::detector::TaskRecord;
 use labkit::{Detector, Finding, Kind, Site, Verdict};
 use leaklab_clinic::{Answer, LabResults, Laboratory, ResultRequest};
 use std::collections::HashSet;
@@ -131,8 +139,18 @@ pub struct Seen {
     pub callers: Vec<TaskRecord>,
     /// The tasks alive after the portal stopped looking and the runtime settled.
     pub left: Vec<TaskRecord>,
+    /// Where the server's tasks wait when the laboratory hangs, from the probe's task
+    /// dump; empty without one.
+    pub waits: Vec<Wait>,
     /// The lookups still in flight when the portal stopped looking.
     pub calls_left: u32,
+}
+
+impl Seen {
+    /// The ids of the tasks that made lookups.
+    fn caller_ids(&self) -> HashSet<u64> {
+        self.callers.iter().map(|t| t.id).collect()
+    }
 }
 
 /// How a check binary calls this lab.
@@ -155,13 +173,21 @@ where
         Err(finding) => return crate::hidden::refused(finding),
     };
     let mut verdict = Verdict::default();
-    let (mut requests, mut in_time, mut peak_calls, mut peak_tasks, mut left) = (0, 0, 0, 0, 0);
-    for case in cases.iter() {
-        let seen = run(case, &serve);
+    let (mut requests, mut in_time, mut peak_calls, mut left) = (0, 0, 0, 0);
+    let mut seens: Vec<Seen> = cases.iter().map(|case| run(case, &serve)).collect();
+    // Where the tasks wait matters when some are left. (Only then: the probe's run then
+    // comes after a case that leaked, and `--timeline`, which draws the first run that
+    // shows a leak, never draws the probe.)
+    if seens.iter().any(|s| !s.left.is_empty()) {
+        let waits = probe(&serve);
+        for seen in &mut seens {
+            seen.waits = waits.clone();
+        }
+    }
+    for (case, seen) in cases.iter().zip(seens) {
         requests += seen.requests.len();
         in_time += seen.requests.iter().filter(|r| answered_in_time(r)).count();
         peak_calls = peak_calls.max(seen.peak_calls);
-        peak_tasks = peak_tasks.max(seen.peak_tasks);
         left += seen.left.len();
         verdict.findings.extend(judge(case, &seen));
     }
@@ -169,8 +195,10 @@ where
     verdict.measure("answered_in_time", in_time as u64);
     verdict.measure("max_calls", u64::from(MAX_CALLS));
     verdict.measure("peak_calls_in_flight", u64::from(peak_calls));
-    verdict.measure("peak_tasks_alive", peak_tasks as u64);
     verdict.measure("tasks_left", left as u64);
+    // Not the peak of tasks alive: a fix keeps one task per request waiting its turn,
+    // hundreds in a burst, and that figure matters only beside an overload (its finding
+    // gives it).
     cases.ran(&mut verdict);
     verdict
 }
@@ -255,7 +283,93 @@ where
             .collect(),
         left: outcome.leaks,
         calls_left,
+        waits: Vec::new(),
     }
+}
+
+/// How many requests the probe sends: two more than `MAX_CALLS`, so that with a bound
+/// on the lookups, some wait for a permit.
+pub const PROBE_REQUESTS: u32 = MAX_CALLS + 2;
+
+/// Where tasks spawned at one line wait when the laboratory hangs: in a lookup, or
+/// before one (for a permit, say).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wait {
+    pub file: String,
+    /// The line they were spawned at.
+    pub spawned: u32,
+    /// Whether they wait in a lookup, or before making one.
+    pub in_lookup: bool,
+    /// The line of the lab they wait on, and the await chain of one of them.
+    pub line: u32,
+    pub stack: String,
+}
+
+/// The probe: `PROBE_REQUESTS` requests at once to a laboratory that hangs, then a
+/// task dump of the server's tasks while they wait. Nothing here is judged.
+///
+/// A dump costs milliseconds a task with an await chain, so only the first lookup
+/// hangs on a tokio timer (an hour); the others never answer, which leaves no chain
+/// to trace unless the fix put a timer around them. A task in a lookup is thus seen at
+/// least once, and so is each task waiting before one (there are two if the lookups
+/// are bounded).
+fn probe<F, Fut>(serve: &F) -> Vec<Wait>
+where
+    F: Fn(mpsc::Receiver<ResultRequest>, LabResults) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let hour = Duration::from_secs(3_600);
+    let laboratory =
+        Laboratory::new((1..=PROBE_REQUESTS).map(|patient| (patient, (patient == 1).then_some(hour))));
+    // The dump is taken halfway to the deadline: every permit a fix may have is still
+    // held, by a lookup that hangs, so the requests behind them wait where a burst's do.
+    let outcome = Detector::new().settle(DEADLINE / 2).run(|| async {
+        let (portal, requests) = mpsc::channel(PROBE_REQUESTS as usize);
+        let lab = &laboratory;
+        let sending = async move {
+            for patient in 1..=PROBE_REQUESTS {
+                let _ = portal.send(lab.request(patient)).await;
+            }
+            // A moment for the server to take them in (free, on the paused clock).
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        };
+        let serving = async {
+            serve(requests, lab.lab_results()).await;
+            std::future::pending::<Infallible>().await
+        };
+        tokio::select! {
+            () = sending => {}
+            never = serving => match never {},
+        }
+    });
+    let callers: HashSet<u64> = laboratory.callers().into_iter().flatten().collect();
+    waits(&outcome.leaks, &callers)
+}
+
+/// Where `tasks` wait, from their await chains: for each spawn site, the first line
+/// seen in a lookup (the tasks in `callers` made one) and the first seen before one.
+fn waits(tasks: &[TaskRecord], callers: &HashSet<u64>) -> Vec<Wait> {
+    let mut waits: Vec<Wait> = Vec::new();
+    for task in tasks {
+        let (Some(file), Some(stack), Some(line)) = (&task.file, &task.stack, waiting_line(task)) else {
+            continue;
+        };
+        // Not from the chain: a lookup that never answers leaves no frame in it.
+        let in_lookup = callers.contains(&task.id);
+        let known = waits
+            .iter()
+            .any(|w| w.file == *file && w.spawned == task.line && w.in_lookup == in_lookup);
+        if !known {
+            waits.push(Wait {
+                file: file.clone(),
+                spawned: task.line,
+                in_lookup,
+                line,
+                stack: stack.clone(),
+            });
+        }
+    }
+    waits
 }
 
 /// The most tasks alive at once, from each task's spawn and end (a task that ends at
@@ -325,9 +439,14 @@ fn judge_deadline(case: &Case, seen: &Seen) -> Option<Finding> {
             human(*latest)
         ));
     }
-    let sites = group_sites(&seen.left);
-    let waiting = match sites.first() {
-        Some(site) if never > 0 => format!("; the tasks still waiting were spawned at {site}"),
+    let places = waiting_places(&seen.left, &seen.caller_ids(), &seen.waits);
+    let waiting = match places.first() {
+        Some(place) if never > 0 => format!(
+            "; still waiting: {} {}, {}",
+            place.site.count,
+            if place.site.count == 1 { "task" } else { "tasks" },
+            place.parked()
+        ),
         _ => String::new(),
     };
     let message = format!(
@@ -342,7 +461,7 @@ fn judge_deadline(case: &Case, seen: &Seen) -> Option<Finding> {
         .measure("requests_late", late.len() as u64)
         .measure("requests", total as u64)
         .measure("deadline_ms", DEADLINE.as_millis() as u64);
-    Some(finding.with_sites(sites))
+    Some(finding.with_sites(places.into_iter().map(|p| p.site).collect()))
 }
 
 /// Replies dropped without an answer: the patient's page fails instead of saying
@@ -372,16 +491,23 @@ fn judge_pile_up(case: &Case, seen: &Seen) -> Option<Finding> {
     if !over && left == 0 {
         return None;
     }
-    let callers = group_sites(&seen.callers);
-    let left_sites = group_sites(&seen.left);
+    let ids = seen.caller_ids();
+    let callers = waiting_places(&seen.callers, &ids, &seen.waits);
+    let left_places = waiting_places(&seen.left, &ids, &seen.waits);
     let mut parts = Vec::new();
     if over {
+        let made = match callers.first() {
+            Some(place) if place.known() => format!(
+                ", made at {} (by tasks spawned at line {})",
+                place.site, place.spawned
+            ),
+            Some(place) => format!(", from tasks spawned at {}", place.site),
+            None => String::new(),
+        };
         parts.push(format!(
-            "up to {} lookups were in flight at once{}, where the laboratory takes at most {MAX_CALLS} \
-             (MAX_CALLS); {} tasks were alive at the peak",
-            seen.peak_calls,
-            from(&callers),
-            seen.peak_tasks,
+            "up to {} lookups were in flight at once{made}, where the laboratory takes at most \
+             {MAX_CALLS} (MAX_CALLS); {} tasks were alive at the peak",
+            seen.peak_calls, seen.peak_tasks,
         ));
     }
     if left > 0 {
@@ -389,15 +515,30 @@ fn judge_pile_up(case: &Case, seen: &Seen) -> Option<Finding> {
             0 => String::new(),
             n => format!(", {n} lookups still in flight"),
         };
+        let at = match left_places.first() {
+            Some(place) => format!(", {}", place.parked()),
+            None => String::new(),
+        };
         parts.push(format!(
-            "{left} {} still alive {} after the last request{}{still}",
+            "{left} {} still alive {} after the last request{at}{still}",
             if left == 1 { "task was" } else { "tasks were" },
             human(PATIENCE + SETTLE),
-            spawned_at(&left_sites),
         ));
     }
     let message = format!("{}: {}", case.name, parts.join("; "));
-    let sites = if over { callers } else { left_sites };
+    // The callers are named by line only: most of them had finished, and their await
+    // chains (below the columns) would say they are all parked there.
+    let sites = if over {
+        callers
+            .into_iter()
+            .map(|p| Site {
+                stack: None,
+                ..p.site
+            })
+            .collect()
+    } else {
+        left_places.into_iter().map(|p| p.site).collect()
+    };
     // Lookups past the bound are an overload; tasks left behind, a leak.
     let kind = if over { Kind::Overload } else { Kind::LeakedTask };
     let finding = Finding::new(kind, message)
@@ -441,18 +582,78 @@ fn judge_results(case: &Case, seen: &Seen) -> Option<Finding> {
     Some(Finding::new(Kind::LostWork, message).measure("results_lost", turned_away as u64))
 }
 
-fn from(sites: &[Site]) -> String {
-    match sites.first() {
-        Some(site) => format!(", from tasks spawned at {site}"),
-        None => String::new(),
+/// Where a group of tasks waits: the line of the lab they are parked on, as a task
+/// dump shows it, or where they were spawned when no dump does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Place {
+    /// The line they wait on (or were spawned at), with how many, and one await chain.
+    site: Site,
+    /// The line they were spawned at.
+    spawned: u32,
+}
+
+impl Place {
+    /// Whether a task dump said where the tasks wait.
+    fn known(&self) -> bool {
+        self.site.line != self.spawned
+    }
+
+    /// "parked at file:line (spawned at line N)", or "spawned at file:line" when no
+    /// task dump said where they wait.
+    fn parked(&self) -> String {
+        if self.known() {
+            format!("parked at {} (spawned at line {})", self.site, self.spawned)
+        } else {
+            format!("spawned at {}", self.site)
+        }
     }
 }
 
-fn spawned_at(sites: &[Site]) -> String {
-    match sites.first() {
-        Some(site) => format!(", spawned at {site}"),
-        None => String::new(),
+/// The line `task` waits on, when its await chain is known: the innermost frame in the
+/// file it was spawned from (the `.await` of the lab it is parked on).
+fn waiting_line(task: &TaskRecord) -> Option<u32> {
+    let (file, stack) = (task.file.as_deref()?, task.stack.as_deref()?);
+    // A chain reads outermost first, one frame a line: `╼ name at file:line:col`.
+    stack.lines().rev().find_map(|frame| {
+        let place = frame.rsplit_once(" at ")?.1;
+        let line = place.strip_prefix(file)?.strip_prefix(':')?;
+        line.split(':').next()?.parse().ok()
+    })
+}
+
+/// `tasks` grouped by the line they wait on, most first: where `waits` says the tasks
+/// of their spawn site wait (in a lookup if they made one, the tasks in `callers`;
+/// else before one), or else their spawn line.
+fn waiting_places(tasks: &[TaskRecord], callers: &HashSet<u64>, waits: &[Wait]) -> Vec<Place> {
+    let mut places: Vec<Place> = Vec::new();
+    for task in tasks {
+        let Some(file) = task.file.as_deref() else {
+            continue;
+        };
+        let in_lookup = callers.contains(&task.id);
+        let wait = waits
+            .iter()
+            .find(|w| w.file == file && w.spawned == task.line && w.in_lookup == in_lookup);
+        let (line, stack) = match wait {
+            Some(wait) => (wait.line, Some(wait.stack.as_str())),
+            None => (task.line, None),
+        };
+        let same = |p: &&mut Place| p.site.file == file && p.site.line == line && p.spawned == task.line;
+        match places.iter_mut().find(same) {
+            Some(place) => place.site.count += 1,
+            None => places.push(Place {
+                site: Site {
+                    file: file.to_owned(),
+                    line,
+                    count: 1,
+                    stack: stack.map(str::to_owned),
+                },
+                spawned: task.line,
+            }),
+        }
     }
+    places.sort_by_key(|p| std::cmp::Reverse(p.site.count));
+    places
 }
 
 /// A duration the way a person says it: `850 ms`, `2.5 s`, `11 s`.

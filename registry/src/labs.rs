@@ -276,7 +276,8 @@ pub static LABS: &[Lab] = &[
         exhibit: Exhibit {
             check: Check::Scenario,
             kind: Kind::Overload,
-            culprit: "tokio::spawn",
+            // The lookup the tasks wait on: the task dump places the finding there.
+            culprit: "lab.fetch(",
         },
     },
     Lab {

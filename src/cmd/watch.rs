@@ -4,7 +4,8 @@
 //! Then every save of that lab's file in `labs/` checks it again; an editor's burst of
 //! writes is one event (debounced), and a save that changes nothing is not re-checked.
 //! When the lab passes it says so, shows the fix in one line, and moves on to the next
-//! lab that does not pass, as rustlings does. Ctrl-C ends it.
+//! lab that does not pass, checking it to show where it stands, as rustlings does (the
+//! list still calls an unedited lab untouched). Ctrl-C ends it.
 
 use super::{Ctx, bad_input, parse_lab, tool_failed};
 use crate::state::{self, Standing};

@@ -141,10 +141,10 @@ impl LabResult {
         }
         let first_error = findings.iter().find(|f| is_error(f.kind));
         let (status, message) = match (first_error, findings.first(), not_run) {
-            (Some(finding), ..) => (Status::Error, format!("{}: {}", finding.kind, finding.message)),
+            (Some(finding), ..) => (Status::Error, format!("{}: {}", finding.kind, told(lab, finding))),
             // The first finding, alone: how many more a check finds can vary (a check on
             // real threads may or may not catch a race in one run), the first cannot.
-            (None, Some(finding), _) => (Status::Fail, format!("{}: {}", finding.kind, finding.message)),
+            (None, Some(finding), _) => (Status::Fail, format!("{}: {}", finding.kind, told(lab, finding))),
             (None, None, Some(why)) => {
                 kinds.push(Kind::Unchecked.name());
                 (Status::Error, format!("unchecked: {why}"))
@@ -164,6 +164,20 @@ impl LabResult {
             max_score: POINTS,
             time_ms: time.as_millis() as u64,
         }
+    }
+}
+
+/// A finding's message for a grade, which shows no detail. A loom finding's message
+/// ends by pointing "below", at the interleaving `cargo lab check` prints under it: here
+/// the pointer says which command prints it.
+fn told(lab: &Lab, finding: &labkit::Finding) -> String {
+    let message = finding.message.trim_end();
+    let pointer = [" (below)", " below"]
+        .iter()
+        .find_map(|below| message.strip_suffix(below));
+    match (pointer, &finding.detail) {
+        (Some(text), Some(_)) => format!("{text} (`cargo lab check {}` prints it)", lab.number),
+        _ => message.to_owned(),
     }
 }
 
@@ -388,6 +402,30 @@ mod tests {
         assert_eq!(results(vec![pass.clone()], None), Status::Pass);
         assert_eq!(results(vec![pass.clone(), fail], None), Status::Fail);
         assert_eq!(results(vec![pass], Some("tampered")), Status::Error);
+    }
+
+    #[test]
+    fn a_message_that_points_below_at_its_detail_says_where_to_see_it() {
+        let lab = leaklab_registry::lab(3).expect("lab 3");
+        let grade = |message: &str, detail: Option<&str>| {
+            let mut report = Report::new(3, Variant::Yours, Check::Loom);
+            let mut finding = Finding::new(Kind::LostUpdate, message);
+            finding.detail = detail.map(String::from);
+            report.findings = vec![finding];
+            LabResult::from_reports(lab, &[report], Duration::ZERO, None).message
+        };
+        let interleaving = Some("thread 1: load 0\nthread 2: load 0");
+        for message in [
+            "loom found an order that loses an update (below)",
+            "loom found the order of steps below",
+        ] {
+            let graded = grade(message, interleaving);
+            assert!(!graded.contains("below"), "{graded}");
+            assert!(graded.contains("`cargo lab check 3`"), "{graded}");
+        }
+        // No detail, or no pointer: the message as it is.
+        assert_eq!(grade("the steps below", None), "lost update: the steps below");
+        assert_eq!(grade("two threads", interleaving), "lost update: two threads");
     }
 
     #[test]
