@@ -82,7 +82,7 @@ pub fn on<Fut: Future>(flavour: Flavour, hooked: bool, work: impl FnOnce() -> Fu
 }
 
 /// Spawn-and-join throughput: `tasks` empty tasks spawned, then joined. Each costs the
-/// detector a spawn hook, a terminate hook and one poll's pair of hooks.
+/// detector a spawn hook, a terminate hook and one poll's before-poll hook.
 pub async fn spawn_and_join(tasks: usize) {
     let handles: Vec<_> = (0..tasks).map(|_| tokio::spawn(async {})).collect();
     for handle in handles {

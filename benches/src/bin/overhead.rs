@@ -3,7 +3,7 @@
 //! of one process.
 //!
 //! - spawn-and-join: 100,000 empty tasks spawned, then joined (the spawn and terminate
-//!   hooks, and one poll's pair of hooks each);
+//!   hooks, and one poll's before-poll hook each);
 //! - poll-heavy: 10,000 tasks that each yield 100 times (a million polls' hooks).
 //!
 //! Why not criterion alone: criterion measures one function, then the next, and on a
@@ -25,7 +25,8 @@
 //!
 //! History (2 cores, release): hooks that read `/proc` and took two global locks on
 //! every poll made these 51x and 200x slower; per-thread poll slots and append-only
-//! spawn logs brought them to about 1.1x.
+//! spawn logs brought them to about 1.1x; one poll hook instead of a pair (a thread's
+//! slot goes idle when it parks) took a poll's extra instructions from 47 to 24.
 //!
 //! `cargo run --release -p leaklab-benches --bin overhead [-- --rounds N]`; writes
 //! target/leaklab-bench/overhead.json for `bench-table`.
@@ -76,9 +77,8 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// What one run of a workload costs in instructions, by callgrind's count: the child
 /// side of `instructions`, run under valgrind.
-fn count_child(side: &str, workload: &str, size: usize) {
+fn count_child(side: &str, workload: &str, size: usize, flavour: Flavour) {
     let hooked = side == "hooked";
-    let flavour = Flavour::Paused;
     match workload {
         "spawn" => on(flavour, hooked, || timed(flavour, 1, || spawn_and_join(size))),
         _ => on(flavour, hooked, || {
@@ -89,22 +89,30 @@ fn count_child(side: &str, workload: &str, size: usize) {
 
 const INSTRUCTION_YIELDERS: usize = 500;
 
-/// Instructions executed inside the workload for one run of `workload` at `size`, or
-/// `None` without valgrind.
-fn instructions(side: &str, workload: &str, size: usize) -> Option<u64> {
+/// Instructions executed inside the workload for one run of `workload` at `size` on
+/// `flavour`, or `None` without valgrind.
+///
+/// Valgrind runs one thread at a time, so on two workers the count also holds what that
+/// order makes the scheduler do (wake-ups, steals); it still repeats to within a per cent.
+fn instructions(side: &str, workload: &str, size: usize, flavour: Flavour) -> Option<u64> {
+    let polls = match flavour {
+        Flavour::Paused => "--toggle-collect=*current_thread*Context*run_task*",
+        Flavour::MultiThread => "--toggle-collect=*multi_thread*worker*Context*run_task*",
+    };
     let out = std::process::Command::new("valgrind")
         .args([
             "--tool=callgrind",
             "--callgrind-out-file=/dev/null",
             // Only inside the runtime's polls of tasks (hooks included) and the
             // workload's own future (spawns, spawn hooks, joins): not building the
-            // runtime, not the detector's settle and report.
-            "--toggle-collect=*current_thread*Context*run_task*",
+            // runtime, not the detector's settle and report. (Nor the park hook: nine
+            // instructions once per park, a few dozen times per run.)
+            polls,
             "--toggle-collect=leaklab_benches::spawn_and_join*",
             "--toggle-collect=leaklab_benches::yield_many*",
         ])
         .arg(std::env::current_exe().ok()?)
-        .args(["--count", side, workload, &size.to_string()])
+        .args(["--count", side, workload, &size.to_string(), flavour.name()])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stderr);
@@ -121,21 +129,30 @@ fn instruction_rows() -> Option<Vec<serde_json::Value>> {
         ("spawn", "spawn-and-join: per task", 5_000, 5_000),
         ("yield", "poll-heavy: per poll", 50, 50 * INSTRUCTION_YIELDERS),
     ];
-    for (workload, name, size, units) in cases {
-        let mut per = [0.0; 2];
-        for (i, side) in ["plain", "hooked"].into_iter().enumerate() {
-            let small = instructions(side, workload, size)?;
-            let large = instructions(side, workload, 2 * size)?;
-            // `timed` runs the workload twice (a warm-up, then the timed run).
-            per[i] = large.saturating_sub(small) as f64 / (2 * units) as f64;
+    for flavour in Flavour::ALL {
+        for (workload, name, size, units) in cases {
+            let mut per = [0.0; 2];
+            for (i, side) in ["plain", "hooked"].into_iter().enumerate() {
+                let small = instructions(side, workload, size, flavour)?;
+                let large = instructions(side, workload, 2 * size, flavour)?;
+                // `timed` runs the workload twice (a warm-up, then the timed run).
+                per[i] = large.saturating_sub(small) as f64 / (2 * units) as f64;
+            }
+            println!(
+                "{name:<38} {:<16} {:>8.0} instructions plain, {:>8.0} hooked: {:.3}x",
+                flavour.name(),
+                per[0],
+                per[1],
+                per[1] / per[0]
+            );
+            rows.push(json!({
+                "workload": name,
+                "flavour": flavour.name(),
+                "plain": per[0],
+                "hooked": per[1],
+                "ratio": per[1] / per[0],
+            }));
         }
-        println!(
-            "{name:<38} {:>8.0} instructions plain, {:>8.0} hooked: {:.3}x",
-            per[0],
-            per[1],
-            per[1] / per[0]
-        );
-        rows.push(json!({ "workload": name, "plain": per[0], "hooked": per[1], "ratio": per[1] / per[0] }));
     }
     Some(rows)
 }
@@ -143,11 +160,16 @@ fn instruction_rows() -> Option<Vec<serde_json::Value>> {
 fn rounds_from_args() -> usize {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
-        [flag, side, workload, size] if flag == "--count" => {
+        [flag, side, workload, size, flavour] if flag == "--count" => {
+            let flavour = Flavour::ALL
+                .into_iter()
+                .find(|f| f.name() == flavour)
+                .unwrap_or_else(|| usage(&format!("--count: no runtime called '{flavour}'")));
             count_child(
                 side,
                 workload,
                 size.parse().unwrap_or_else(|_| usage("--count wants a size")),
+                flavour,
             );
             std::process::exit(0);
         }

@@ -11,7 +11,8 @@
 //! The parts, by concern:
 //! - `runtime`: building the runtime, its hooks, and the future `block_on` runs;
 //! - `tracker`: one run's record of its tasks, and the list of live runs;
-//! - `slots`: what each runtime thread is polling, written lock-free by the poll hooks;
+//! - `slots`: what each runtime thread is polling, written lock-free by the before-poll
+//!   and park hooks;
 //! - `dump`: await chains from task dumps;
 //! - `report`: what a leak reads like, for someone who did not write the detector;
 //! - `stall` (leaklab's `lab` feature): what the watchdog ([`crate::watchdog`]) makes of the live runs: a poll that
@@ -217,7 +218,8 @@ impl Detector {
 
     /// Adjusts the runtime's builder before the run: `|b| { b.start_paused(true); }`,
     /// `|b| { b.event_interval(7); }`. Called after the detector's own settings and
-    /// before its hooks, so a task hook set here is replaced. Calls add up.
+    /// before its hooks, so a task hook or `on_thread_park` set here is replaced (and,
+    /// on the paused clock, `on_thread_unpark`). Calls add up.
     pub fn configure(
         mut self,
         adjust: impl Fn(&mut tokio::runtime::Builder) + Send + Sync + 'static,
@@ -438,7 +440,7 @@ pub fn group_sites(tasks: &[TaskRecord]) -> Vec<Site> {
 /// the slot of the thread polling it. Either way, only that run's tasks are listed.
 pub fn alive_now() -> Vec<TaskRecord> {
     let run = runtime::RUN.try_with(|run| run.clone()).ok().or_else(|| {
-        let polling = slots::current().filter(|s| s.depth > 0)?;
+        let polling = slots::current().filter(|s| s.busy)?;
         tracker::live_runs().into_iter().find(|r| r.id == polling.run)
     });
     run.map(|run| run.alive()).unwrap_or_default()

@@ -2,8 +2,9 @@
 //!
 //! - The spawn and terminate hooks (`--cfg tokio_unstable`) write each task into the
 //!   run's [`Tracker`], with its spawn location.
-//! - The poll hooks mark the polling thread's slot busy ([`super::slots`]): a few atomic
-//!   stores, so a million polls cost milliseconds, not seconds.
+//! - The before-poll hook marks the polling thread's slot busy ([`super::slots`]): three
+//!   plain stores, so a million polls cost milliseconds, not seconds. There is no
+//!   after-poll hook: the park hook marks the slot idle when the thread runs out of work.
 //! - On the paused clock, the unpark hook re-reads virtual time for the tracker.
 //!
 //! The scenario's own future is not a task (`block_on` polls it), so no hook sees it:
@@ -30,7 +31,7 @@ pub(crate) type Configure = Arc<dyn Fn(&mut tokio::runtime::Builder) + Send + Sy
 
 /// The runtime for one run: `flavor`, every driver on (I/O and time, as far as the
 /// tokio build has them), the caller's adjustments, and last the detector's hooks (a
-/// hook the caller set is replaced: the builder holds one of each).
+/// task hook or park hook the caller set is replaced: the builder holds one of each).
 pub(crate) fn build(
     flavor: Flavor,
     paused: bool,
@@ -79,7 +80,7 @@ fn hooks(builder: &mut tokio::runtime::Builder, tracker: &Arc<Tracker>) {
         .on_task_spawn(move |meta| spawns.spawned(id_of(meta.id()), Some(meta.spawned_at())))
         .on_task_terminate(move |meta| ends.ended(id_of(meta.id())))
         .on_before_task_poll(move |meta| slots::enter(run, id_of(meta.id())))
-        .on_after_task_poll(|_| slots::leave());
+        .on_thread_park(slots::park);
 }
 
 #[cfg(not(tokio_unstable))]
@@ -134,9 +135,11 @@ impl<F: Future> Future for Watched<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
         this.tracker.tick();
-        let busy = slots::scenario(this.tracker.id);
-        if let Some(busy) = &busy {
-            this.tracker.main.get_or_init(|| busy.slot.clone());
+        let _busy = slots::scenario(this.tracker.id);
+        if this.tracker.main.get().is_none() {
+            if let Some(slot) = slots::mine() {
+                let _ = this.tracker.main.set(slot);
+            }
         }
         this.inner.as_mut().poll(cx)
     }

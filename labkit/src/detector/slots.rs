@@ -1,20 +1,30 @@
 //! What each runtime thread is polling right now, readable from the watchdog thread.
 //!
-//! The poll hooks run around every poll of every task, so they must cost next to
-//! nothing: no lock, no system call, no allocation, no read-modify-write. Each OS thread
-//! that polls gets one [`Slot`], registered the first time it polls (that is when its OS
+//! The poll hook runs before every poll of every task, so it must cost next to nothing:
+//! no lock, no system call, no allocation, no read-modify-write. Each OS thread that
+//! polls gets one [`Slot`], registered the first time it polls (that is when its OS
 //! thread id is read, once), and keeps a plain pointer to it in a thread-local that
-//! needs no lazy-init check. A poll is then a handful of plain atomic loads and stores
-//! into the thread's own slot: which run, which task, how deep, and a sequence number
-//! bumped at every start and every end: under 30 instructions for the two hooks of a
-//! poll. The watchdog reads the slots every 50 ms: a slot that stays busy with the
-//! same sequence number for a second holds a poll that does not return, and a runtime
-//! thread whose sequence number does not move at all has polled nothing.
+//! needs no lazy-init check. A poll's start is then three plain stores into the thread's
+//! own slot: which run, which task, and a sequence number bumped at every start.
+//!
+//! There is no hook after a poll: calling one cost tokio as much again as the hook
+//! before it. A thread stops polling only to park (the runtime's park hook marks the slot
+//! idle, see [`park`]) or, on the thread that runs `block_on`, to poll the scenario's
+//! own future, which marks it idle again when its poll ends ([`scenario`]). Between two
+//! polls a thread runs only the scheduler, for microseconds. So a slot is busy from a
+//! poll's start until the next park: the watchdog reads the slots every 50 ms, and a busy
+//! slot whose sequence number stays the same for a second holds a poll that does not
+//! return; a runtime thread whose sequence number does not move at all has polled
+//! nothing. (One way out of polling marks nothing: a multi-thread worker that hands its
+//! worker to another thread in `block_in_place` goes back to the blocking pool when its
+//! poll ends. The watchdog therefore watches only threads that run a worker now, see
+//! `stall`.)
 
 use crate::stacks::{self, Tid};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
 
 /// The "task" id of the scenario's own future, which `block_on` polls and which is not
 /// a spawned task (tokio's ids start at 1).
@@ -26,12 +36,17 @@ pub(crate) const SCENARIO: u64 = 0;
 pub(crate) struct Slot {
     /// The OS thread, for CPU time and stack samples (Linux).
     pub tid: Option<Tid>,
+    /// The same thread as tokio's metrics name a worker's.
+    #[cfg_attr(not(tokio_unstable), allow(dead_code))]
+    pub thread: ThreadId,
     /// Numbers threads in the order they first polled (or spawned).
     pub index: usize,
     run: AtomicU64,
     task: AtomicU64,
-    depth: AtomicU32,
+    /// Bumped at every poll's start.
     seq: AtomicU64,
+    /// What `seq` was when the thread last stopped polling.
+    idle_at: AtomicU64,
     /// False once the thread has exited.
     alive: AtomicBool,
 }
@@ -40,12 +55,12 @@ pub(crate) struct Slot {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct State {
     pub run: u64,
-    /// The task being polled (or [`SCENARIO`]), when `depth > 0`. A poll nested in
-    /// another (a `LocalSet`) leaves the inner task's id here until the outer one ends.
+    /// The task being polled (or [`SCENARIO`]), when `busy`. A poll nested in another
+    /// (a `LocalSet`) leaves the inner task's id here until the thread parks.
     pub task: u64,
-    /// Polls under way on this thread: 0 between polls.
-    pub depth: u32,
-    /// Bumped at every poll's start and end.
+    /// A poll started and the thread has not stopped polling since.
+    pub busy: bool,
+    /// Bumped at every poll's start.
     pub seq: u64,
 }
 
@@ -55,51 +70,30 @@ impl Slot {
         State {
             run: self.run.load(Ordering::Relaxed),
             task: self.task.load(Ordering::Relaxed),
-            depth: self.depth.load(Ordering::Relaxed),
+            busy: self.idle_at.load(Ordering::Relaxed) != seq,
             seq,
         }
     }
 
+    /// A poll starts: only what the watchdog reads, written by the one thread that owns
+    /// the slot (so stores, never a locked read-modify-write).
     #[inline]
-    fn bump(&self) {
-        // One writer (this slot's thread), so a load and a store, not a locked add.
+    fn enter(&self, run: u64, task: u64) {
+        self.run.store(run, Ordering::Relaxed);
+        self.task.store(task, Ordering::Relaxed);
+        // One writer, so a load and a store, not a locked add. Release: a reader that
+        // sees the new number sees the run and task written before it.
         self.seq.store(
             self.seq.load(Ordering::Relaxed).wrapping_add(1),
             Ordering::Release,
         );
     }
 
-    /// A poll starts: only what the watchdog reads, written by the one thread that owns
-    /// the slot (so loads and stores, never a locked read-modify-write).
+    /// The thread stops polling: nothing it started is under way any more.
     #[inline]
-    fn enter(&self, run: u64, task: u64) {
-        let depth = self.depth.load(Ordering::Relaxed);
-        self.run.store(run, Ordering::Relaxed);
-        self.task.store(task, Ordering::Relaxed);
-        self.depth.store(depth + 1, Ordering::Relaxed);
-        self.bump();
-    }
-
-    /// A poll of the scenario starts; returns the state to put back when it ends.
-    fn enter_saving(&self, run: u64, task: u64) -> State {
-        let before = self.state();
-        self.enter(run, task);
-        before
-    }
-
-    #[cfg_attr(not(tokio_unstable), allow(dead_code))]
-    #[inline]
-    fn leave(&self) {
-        let depth = self.depth.load(Ordering::Relaxed);
-        self.depth.store(depth.saturating_sub(1), Ordering::Relaxed);
-        self.bump();
-    }
-
-    fn restore(&self, before: State) {
-        self.run.store(before.run, Ordering::Relaxed);
-        self.task.store(before.task, Ordering::Relaxed);
-        self.depth.store(before.depth, Ordering::Relaxed);
-        self.bump();
+    fn idle(&self) {
+        self.idle_at
+            .store(self.seq.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 }
 
@@ -114,11 +108,12 @@ impl Mine {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let slot = Arc::new(Slot {
             tid: stacks::current_tid(),
+            thread: std::thread::current().id(),
             index: NEXT.fetch_add(1, Ordering::Relaxed),
             run: AtomicU64::new(0),
             task: AtomicU64::new(SCENARIO),
-            depth: AtomicU32::new(0),
             seq: AtomicU64::new(0),
+            idle_at: AtomicU64::new(0),
             alive: AtomicBool::new(true),
         });
         let mut slots = SLOTS.lock().unwrap_or_else(|p| p.into_inner());
@@ -171,35 +166,48 @@ fn with_slot_slow<R>(f: impl FnOnce(&Slot) -> R) -> Option<R> {
 #[cfg_attr(not(tokio_unstable), allow(dead_code))]
 #[inline]
 pub(crate) fn enter(run: u64, task: u64) {
-    with_slot(|slot| slot.enter(run, task));
+    let fast = FAST.get();
+    if fast.is_null() {
+        // The two numbers by value: the common path keeps them in registers.
+        return enter_slow(run, task);
+    }
+    // SAFETY: as in `with_slot`.
+    unsafe { &*fast }.enter(run, task);
 }
 
-/// The poll that started last on this thread ended (the after-poll hook).
+#[cold]
+#[inline(never)]
+fn enter_slow(run: u64, task: u64) {
+    with_slot_slow(|slot| slot.enter(run, task));
+}
+
+/// This thread is about to park: whatever it polled last has returned (the park hook).
 #[cfg_attr(not(tokio_unstable), allow(dead_code))]
 #[inline]
-pub(crate) fn leave() {
-    with_slot(Slot::leave);
+pub(crate) fn park() {
+    with_slot(Slot::idle);
 }
 
 /// Marks this thread busy with the scenario's own future until the guard drops, which
-/// puts the slot back as it was, even if the scenario panics.
-pub(crate) fn scenario(run: u64) -> Option<ScenarioPoll> {
-    MINE.try_with(|mine| ScenarioPoll {
-        before: mine.0.enter_saving(run, SCENARIO),
-        slot: mine.0.clone(),
-    })
-    .ok()
+/// marks it idle, even if the scenario panics.
+pub(crate) fn scenario(run: u64) -> ScenarioPoll {
+    with_slot(|slot| slot.enter(run, SCENARIO));
+    ScenarioPoll(())
 }
 
-pub(crate) struct ScenarioPoll {
-    pub slot: Arc<Slot>,
-    before: State,
-}
+pub(crate) struct ScenarioPoll(());
 
 impl Drop for ScenarioPoll {
     fn drop(&mut self) {
-        self.slot.restore(self.before);
+        // `block_on` polls nothing else while the scenario's poll is under way, so when it
+        // ends, this thread is between polls.
+        park();
     }
+}
+
+/// This thread's slot (registering it), for the run to find its `block_on` thread.
+pub(crate) fn mine() -> Option<Arc<Slot>> {
+    MINE.try_with(|mine| mine.0.clone()).ok()
 }
 
 /// A small number that differs between threads: where this thread's hooks write in a

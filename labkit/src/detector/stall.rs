@@ -3,7 +3,10 @@
 //!
 //! **A stuck poll.** A slot (see [`super::slots`]) that stays busy with the same
 //! sequence number for the stall limit holds a poll that does not return: a loop with no
-//! `.await`, or a blocking call that never comes back. The CPU time its thread used
+//! `.await`, or a blocking call that never comes back. On a multi-thread runtime only the
+//! threads that run a worker now are watched (and the one that runs `block_on`): a thread
+//! that gave its worker away in `block_in_place` is back in the blocking pool once its
+//! poll returns, with nothing to mark its slot idle. The CPU time its thread used
 //! meanwhile tells a `spin` from a `deadlock`; `/proc` is read only for a poll that has
 //! already lasted one sample (50 ms), never on the poll path. A stack sample of the
 //! thread gives the line it is stuck on.
@@ -23,10 +26,11 @@
 //! (No lab does seconds of real work at one virtual instant: a burst of a thousand
 //! requests takes milliseconds.)
 //!
-//! Without `--cfg tokio_unstable` there are no poll hooks and no blocking-pool metrics:
+//! Without `--cfg tokio_unstable` there is no poll hook and no blocking-pool metrics:
 //! only the scenario's own future is watched, and a hang is left to the parent's wall
-//! clock. A task that blocks on purpose (`block_in_place`) for longer than the limit is
-//! reported too: in a lab, that is the bug.
+//! clock. A task that blocks on purpose in `block_in_place` (multi-thread runtimes only)
+//! gives its worker to another thread, so its thread is not watched while it blocks
+//! (see above): a stall there is left to the parent's wall clock too.
 
 use super::slots::{self, SCENARIO, Slot, State};
 use super::tracker::{Tracker, live_runs};
@@ -93,7 +97,7 @@ impl Monitor {
             let Some(run) = runs.iter().find(|r| r.id == state.run) else {
                 continue;
             };
-            if state.depth == 0 {
+            if !state.busy || !polls_for(run, &slot) {
                 continue;
             }
             let key = Arc::as_ptr(&slot) as usize;
@@ -133,7 +137,7 @@ impl Monitor {
         let main = run.main.get()?;
         let state = main.state();
         let idle = self.idle.entry(run.id).or_default();
-        if state.depth > 0 {
+        if state.busy {
             *idle = Still::default();
             return None;
         }
@@ -168,11 +172,11 @@ impl Monitor {
             frozen.seq_from = state.seq;
             frozen.busy.clear();
         }
-        if state.depth > 0 {
+        if state.busy {
             *frozen.busy.entry(state.task).or_default() += 1;
         }
         let still = frozen.clock.stuck(now, FROZEN_LIMIT)?;
-        let polls = state.seq.wrapping_sub(frozen.seq_from) / 2;
+        let polls = state.seq.wrapping_sub(frozen.seq_from);
         if polls == 0 {
             return None; // idle, not busy: the hang rule's business
         }
@@ -210,6 +214,22 @@ impl Monitor {
                 .with_sites(sites),
         )
     }
+}
+
+/// Whether `slot`'s thread polls `run`'s tasks now: the thread that runs `block_on`,
+/// or on a multi-thread runtime, one that runs a worker now (see the module docs).
+fn polls_for(run: &Tracker, slot: &Arc<Slot>) -> bool {
+    if run.main.get().is_some_and(|main| Arc::ptr_eq(main, slot)) {
+        return true;
+    }
+    #[cfg(tokio_unstable)]
+    if let Some(handle) = run.handle() {
+        if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            let metrics = handle.metrics();
+            return (0..metrics.num_workers()).any(|w| metrics.worker_thread_id(w) == Some(slot.thread));
+        }
+    }
+    true
 }
 
 /// The finding for a poll that has not returned for `stuck`.
@@ -330,4 +350,104 @@ fn hang(run: &Tracker, idle: Duration, dump: Option<super::dump::HangDump>) -> F
         finding = finding.with_detail(format!("the scenario waits at:\n{scenario}"));
     }
     finding
+}
+
+#[cfg(all(test, tokio_unstable))]
+mod tests {
+    use super::*;
+    use crate::Detector;
+    use crate::detector::dump::id_of;
+    use tokio::runtime::Handle;
+
+    /// Each test looks for its run among the live ones: one test's run at a time.
+    static ONE_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn the_run() -> Arc<Tracker> {
+        live_runs().pop().expect("the test's run is live")
+    }
+
+    /// The slot of the thread that runs the runtime's one worker now.
+    fn worker_slot(handle: &Handle) -> Arc<Slot> {
+        let thread = handle.metrics().worker_thread_id(0).expect("a started worker");
+        slots::all()
+            .into_iter()
+            .find(|slot| slot.thread == thread)
+            .expect("the worker has polled")
+    }
+
+    /// Waits until the runtime's one worker has parked (so its park hook has run): an
+    /// event that comes within microseconds; the bound is only a backstop.
+    fn until_parked(handle: &Handle) {
+        let metrics = handle.metrics();
+        let backstop = Instant::now() + Duration::from_secs(20);
+        while metrics.worker_park_unpark_count(0) % 2 == 0 {
+            assert!(Instant::now() < backstop, "the worker never parked");
+            std::thread::yield_now();
+        }
+    }
+
+    /// A worker thread that calls `block_in_place` hands its worker to another thread; when
+    /// its poll returns it goes back to the blocking pool, and no hook marks its slot
+    /// idle. Its slot stays busy with that poll for good, so it must not be watched; the
+    /// thread that took the worker over must.
+    #[test]
+    fn a_thread_that_gave_its_worker_away_is_not_watched() {
+        let _one = ONE_RUN.lock().unwrap_or_else(|p| p.into_inner());
+        let (handed_over, handed) = std::sync::mpsc::channel();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let run = std::thread::spawn(move || {
+            Detector::multi_thread(1).without_stacks().run(|| async move {
+                let blocking = tokio::spawn(async {
+                    tokio::task::block_in_place(|| {
+                        // With one worker, only the thread that took it over can run this
+                        // task: once it has, the worker does not come back to this thread.
+                        let (ran, runs) = std::sync::mpsc::channel();
+                        tokio::spawn(async move { ran.send(()) });
+                        runs.recv()
+                    })
+                });
+                let id = id_of(blocking.id());
+                let blocked = blocking.await.is_ok_and(|ran| ran.is_ok());
+                let handed = (blocked, id, Handle::current());
+                handed_over.send(handed).expect("the test waits");
+                let _ = released.await;
+            })
+        });
+        let (blocked, id, handle) = handed.recv().expect("the run hands its runtime over");
+        assert!(blocked);
+        let run_now = the_run();
+        let gave_away = slots::all()
+            .into_iter()
+            .find(|slot| slot.state().run == run_now.id && slot.state().task == id)
+            .expect("the slot of the thread that blocked");
+        let (busy, watched) = (gave_away.state().busy, polls_for(&run_now, &gave_away));
+        let took_over = polls_for(&run_now, &worker_slot(&handle));
+        release.send(()).expect("the run waits");
+        run.join().expect("the run ends");
+        assert!(busy, "nothing marks the slot idle");
+        assert!(!watched, "a thread that runs no worker is not watched");
+        assert!(took_over, "the worker's thread is watched");
+    }
+
+    /// A worker that ran out of tasks has parked: whatever it polled last has returned.
+    #[test]
+    fn a_worker_that_parked_after_its_polls_is_idle() {
+        let _one = ONE_RUN.lock().unwrap_or_else(|p| p.into_inner());
+        let (polled, polls) = std::sync::mpsc::channel();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let run = std::thread::spawn(move || {
+            Detector::multi_thread(1).without_stacks().run(|| async move {
+                let done = tokio::spawn(async {}).await.is_ok();
+                polled.send((done, Handle::current())).expect("the test waits");
+                let _ = released.await;
+            })
+        });
+        let (done, handle) = polls.recv().expect("the run hands its runtime over");
+        assert!(done);
+        until_parked(&handle);
+        let worker = worker_slot(&handle).state();
+        release.send(()).expect("the run waits");
+        run.join().expect("the run ends");
+        assert!(worker.seq > 0 && !worker.busy, "{worker:?}");
+    }
 }

@@ -91,7 +91,7 @@ struct Spawned {
 }
 
 pub(crate) struct Tracker {
-    /// This run, as the poll hooks write it into the slots.
+    /// This run, as the poll hook writes it into the slots.
     pub id: u64,
     /// The paused current-thread flavour, the one where an idle runtime is a hang.
     pub paused: bool,
