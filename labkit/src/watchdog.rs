@@ -35,6 +35,9 @@ pub const SAMPLES: u32 = 15;
 
 static PROGRESS: AtomicU64 = AtomicU64::new(0);
 
+/// How many threads are in [`unwatched`] work right now.
+static UNWATCHED: AtomicU64 = AtomicU64::new(0);
+
 /// Tells the watchdog that the check is still making progress.
 ///
 /// A check that runs without a detector (real threads, a loom model) calls it at least
@@ -43,6 +46,27 @@ static PROGRESS: AtomicU64 = AtomicU64::new(0);
 /// as often as you like, but not in a loop whose timing is being measured.
 pub fn progress() {
     PROGRESS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Runs `work`, the checking machinery's own, while the watchdog judges nothing.
+///
+/// For work that takes long but cannot get stuck: symbolising a task dump takes about
+/// a second of CPU the first time (it loads the binary's debug info), and it runs inside
+/// the scenario's poll. On a loaded machine that is more than [`STALL_LIMIT`] of wall
+/// time, which the watchdog would otherwise report as a poll that never returns. Never
+/// wrap code under test in it: a stall there would go unreported until the parent's
+/// wall limit.
+pub fn unwatched<R>(work: impl FnOnce() -> R) -> R {
+    struct Done;
+    impl Drop for Done {
+        fn drop(&mut self) {
+            UNWATCHED.fetch_sub(1, Ordering::SeqCst);
+            progress();
+        }
+    }
+    UNWATCHED.fetch_add(1, Ordering::SeqCst);
+    let _done = Done;
+    work()
 }
 
 /// The progress counter, to compare between samples.
@@ -70,6 +94,15 @@ pub(crate) fn watch(limit: Duration) -> Finding {
     let mut quiet = Quiet::default();
     loop {
         std::thread::sleep(EVERY);
+        if UNWATCHED.load(Ordering::SeqCst) > 0 {
+            // What was seen so far may have been that work: judge afresh after it.
+            #[cfg(feature = "runtime")]
+            {
+                runs = crate::detector::stall::Monitor::default();
+            }
+            quiet = Quiet::default();
+            continue;
+        }
         let now = Instant::now();
         #[cfg(feature = "runtime")]
         match runs.sample(now, limit) {

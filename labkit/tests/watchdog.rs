@@ -104,6 +104,14 @@ fn child() {
             }
             Verdict::default()
         }
+        "unwatched-poll" => {
+            // The checking machinery's own slow work inside the scenario's poll (as
+            // symbolising a task dump is): 2.5 s without returning, and not a stall.
+            Detector::new().run(|| async {
+                labkit::watchdog::unwatched(|| std::thread::sleep(Duration::from_millis(2500)));
+            });
+            Verdict::default()
+        }
         other => panic!("no such role: {other}"),
     })
 }
@@ -288,6 +296,12 @@ fn a_long_run_of_virtual_sleeps_is_not_a_hang() {
     let (report, _) = run_child("healthy-sleeps");
     assert!(report.findings.is_empty(), "{report:#?}");
     assert!(report.measured["sleeps"] > 0);
+}
+
+#[test]
+fn the_checks_own_slow_work_in_a_poll_is_left_alone() {
+    let (report, _) = run_child("unwatched-poll");
+    assert!(report.findings.is_empty(), "{report:#?}");
 }
 
 #[test]

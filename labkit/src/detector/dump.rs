@@ -53,13 +53,14 @@ pub(crate) fn id_of(id: tokio::task::Id) -> u64 {
 #[cfg(all(tokio_unstable, feature = "stacks"))]
 pub(crate) async fn dump(handle: &tokio::runtime::Handle) -> Stacks {
     match tokio::time::timeout(Duration::from_secs(1), handle.dump()).await {
-        Ok(dump) => Ok(dump
-            .tasks()
-            .iter()
-            .map(|t| (id_of(t.id()), tidy_trace(&t.trace().to_string())))
-            // A task parked on something that is not a tokio resource has no await chain.
-            .filter(|(_, trace)| !trace.trim().is_empty())
-            .collect()),
+        Ok(dump) => Ok(unwatched(|| {
+            dump.tasks()
+                .iter()
+                .map(|t| (id_of(t.id()), tidy_trace(&t.trace().to_string())))
+                // A task parked on something that is not a tokio resource has no await chain.
+                .filter(|(_, trace)| !trace.trim().is_empty())
+                .collect()
+        })),
         Err(_) => Err("the task dump timed out, so stacks are unavailable"),
     }
 }
@@ -71,6 +72,17 @@ pub(crate) async fn dump(_handle: &tokio::runtime::Handle) -> Stacks {
     } else {
         "no await chain: turn on tokio-leakcheck's `stacks` feature (Linux) for task dumps"
     })
+}
+
+/// Runs `work`, the symbolising of a dump's frames, out of the watchdog's sight: it
+/// takes a second of CPU the first time, inside the scenario's poll (see
+/// [`crate::watchdog::unwatched`]). Outside leaklab there is no watchdog.
+#[cfg_attr(not(all(tokio_unstable, feature = "stacks")), allow(dead_code))]
+pub(crate) fn unwatched<R>(work: impl FnOnce() -> R) -> R {
+    #[cfg(feature = "lab")]
+    return crate::watchdog::unwatched(work);
+    #[cfg(not(feature = "lab"))]
+    work()
 }
 
 /// Keeps the frames a student can act on: paths shortened to the workspace or crate.

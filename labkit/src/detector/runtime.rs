@@ -169,7 +169,7 @@ async fn trace_scenario<F: Future>(mut body: Pin<&mut F>) -> (Poll<F::Output>, O
         Poll::Ready((polled, trace))
     })
     .await;
-    let trace = dump::tidy_trace(&trace.to_string());
+    let trace = dump::unwatched(|| dump::tidy_trace(&trace.to_string()));
     (polled, (!trace.trim().is_empty()).then_some(trace))
 }
 

@@ -155,7 +155,9 @@ impl Monitor {
         let (reply, answer) = std::sync::mpsc::channel();
         *super::tracker::lock(&run.dump_reply) = Some(reply);
         run.dump_request.notify_one();
-        let dump = answer.recv_timeout(Duration::from_secs(2)).ok();
+        // The runtime answers at once, but symbolising the chains takes a second of CPU
+        // the first time: the wait is a backstop for a runtime that never answers.
+        let dump = answer.recv_timeout(Duration::from_secs(10)).ok();
         Some(hang(run, stuck, dump))
     }
 }
