@@ -20,7 +20,7 @@ fn a_save_that_fixes_the_lab_passes_it_and_moves_on() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_leaklab"))
         .args(["watch", "1"])
         .env("LEAKLAB_ROOT", &scratch.root)
-        .env("CARGO_TARGET_DIR", scratch.target())
+        .env("CARGO_TARGET_DIR", scratch.root.join("target"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
