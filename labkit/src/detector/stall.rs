@@ -111,6 +111,12 @@ impl Monitor {
                 _ => {}
             }
             if let Some(stuck) = watch.still.stuck(now, limit) {
+                let seen = watch.cpu_from.zip(slot.tid.and_then(stacks::stat));
+                if let Some(((_, before), stat)) = seen
+                    && starved(stat.state, stat.cpu.saturating_sub(before), limit)
+                {
+                    continue; // not yet: see `starved`
+                }
                 let finding = stuck_poll(run, &slot, state, stuck, watch.cpu_from);
                 return Runs::Stuck(Box::new(finding));
             }
@@ -235,6 +241,15 @@ fn polls_for(run: &Tracker, slot: &Arc<Slot>) -> bool {
 }
 
 /// The finding for a poll that has not returned for `stuck`.
+/// Whether a poll that has not returned for the stall limit is a thread starved of CPU
+/// rather than stuck: it is runnable, yet it has used less than half the limit in CPU
+/// time. A loaded machine (tests in parallel on two cores) can keep a healthy poll of a
+/// few milliseconds waiting for a core that long; a spinning poll shows itself by the
+/// CPU it burns, however slowly it gets it, and a blocked one by sleeping.
+pub(crate) fn starved(state: char, cpu: Duration, limit: Duration) -> bool {
+    state == 'R' && cpu < limit / 2
+}
+
 fn stuck_poll(
     run: &Tracker,
     slot: &Slot,
@@ -451,5 +466,23 @@ mod tests {
         release.send(()).expect("the run waits");
         run.join().expect("the run ends");
         assert!(worker.seq > 0 && !worker.busy, "{worker:?}");
+    }
+}
+
+#[cfg(test)]
+mod starving {
+    use super::starved;
+    use std::time::Duration;
+
+    #[test]
+    fn a_runnable_poll_with_little_cpu_is_starved_not_stuck() {
+        let limit = Duration::from_secs(1);
+        // Waiting for a core: a healthy poll on a loaded machine.
+        assert!(starved('R', Duration::from_millis(120), limit));
+        // Burning CPU: a spin, however loaded the machine.
+        assert!(!starved('R', Duration::from_millis(600), limit));
+        // Asleep in the kernel: blocked, whatever CPU it used before.
+        assert!(!starved('S', Duration::ZERO, limit));
+        assert!(!starved('D', Duration::from_millis(120), limit));
     }
 }
