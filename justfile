@@ -74,8 +74,7 @@ bench:
 
 # Lints as CI runs them
 lint:
-    cargo clippy --workspace --all-targets --exclude leaklab-bins -- -D warnings
-    cargo clippy -p leaklab-bins --all-targets -- -D warnings -A clippy::await_holding_lock
+    cargo clippy --workspace --all-targets -- -D warnings
     cargo fmt --all --check
 
 # mdBook only logs a missing include (and exits 0): any error or warning in its log
