@@ -255,10 +255,13 @@ pub fn file_problems(root: &Path) -> Vec<String> {
         let yours = std::fs::read_to_string(root.join(lab.path(Variant::Yours))).unwrap_or_default();
         if !original.is_empty() && yours != original {
             problems.push(format!(
-                "lab {}: {} differs from {} (the shipped copy must be the original)",
+                "lab {}: {} differs from {} (the shipped copy must be the original; if \
+                 that is your work on the lab, `cargo lab check {}` checks it, and these tests \
+                 are the tool's own: run them in a fresh clone)",
                 lab.number,
                 lab.path(Variant::Yours),
-                lab.path(Variant::Original)
+                lab.path(Variant::Original),
+                lab.number
             ));
         }
         for right in [false, true] {

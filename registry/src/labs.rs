@@ -79,8 +79,8 @@ pub static LABS: &[Lab] = &[
                 fits: &[Kind::LostUpdate],
             },
             Hint {
-                text: "Ordering::SeqCst orders operations; it does not fuse a load and a store into one. Take every sync type from leaklab_sync, or the model cannot see your steps.",
-                fits: &[Kind::Unchecked],
+                text: "Ordering::SeqCst orders operations; it does not fuse a load and a store into one. Take every sync type from leaklab_sync, or the model cannot see your steps: a std::sync::Mutex even stops it dead, because the model cannot switch threads around a lock it does not know.",
+                fits: &[Kind::Unchecked, Kind::Deadlock],
             },
             Hint {
                 text: "Use fetch_add, or take one lock and hold it for the whole read-modify-write.",

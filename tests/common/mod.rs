@@ -84,8 +84,8 @@ impl Scratch {
         scratch
     }
 
-    /// Makes every file of the scratch copy the repository's again (files added to the
-    /// copy are left; remove them yourself).
+    /// Makes every file of the scratch copy the repository's again, with `labs/` as
+    /// shipped (files added to the copy are left; remove them yourself).
     pub fn restore(&self) {
         let repo = repo();
         for entry in [
@@ -103,7 +103,6 @@ impl Scratch {
             "shim",
             "models",
             "benches",
-            "labs",
             "solutions",
             "fixtures",
             "book/src",
@@ -114,6 +113,9 @@ impl Scratch {
         ] {
             copy_tree(&repo.join(entry), &self.root.join(entry));
         }
+        // The labs as shipped, not as a student may have edited them: the tests must
+        // pass in a copy where work on the labs is under way.
+        copy_tree(&repo.join("tests/originals"), &self.root.join("labs"));
     }
 
     /// Writes `text` to `path`, relative to the scratch copy.
