@@ -94,6 +94,23 @@ pub fn record(root: &Path, lab: &Lab, passed: bool, kinds: Vec<Kind>) {
     save(root, &state);
 }
 
+/// The verdict recorded for `lab`, if any: `cargo lab watch` takes it before a check
+/// and puts it back with [`put_back`] when the copy changed during the check, whose
+/// result then belongs to no single version of it.
+pub fn recorded(root: &Path, lab: &Lab) -> Option<Record> {
+    load(root).labs.remove(&lab.number)
+}
+
+/// Puts back what [`recorded`] returned, undoing the records made since.
+pub fn put_back(root: &Path, lab: &Lab, record: Option<Record>) {
+    let mut state = load(root);
+    match record {
+        Some(record) => state.labs.insert(lab.number, record),
+        None => state.labs.remove(&lab.number),
+    };
+    save(root, &state);
+}
+
 /// The hint a failed check of `lab` shows: the one that fits its first finding, or,
 /// when the copy changed since a hint was last shown and still fails, the next one
 /// after that: a student who tried again gets the next step. The last hint, which

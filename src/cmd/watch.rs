@@ -5,7 +5,12 @@
 //! writes is one event (debounced), and a save that changes nothing is not re-checked.
 //! When the lab passes it says so, shows the fix in one line, and moves on to the next
 //! lab that does not pass, checking it to show where it stands, as rustlings does (the
-//! list still calls an unedited lab untouched). Ctrl-C ends it.
+//! list still calls an unedited lab untouched). A lab asked for by number is watched
+//! even when it passes already: the student's next passing save moves on. Ctrl-C ends it.
+//!
+//! A result belongs to one version of the file: a check builds the file more than once
+//! (loom, then real threads), so a save during a check may give it two. Such a result is
+//! not shown nor recorded; the new version is checked at once (see [`Version`]).
 
 use super::{Ctx, bad_input, parse_lab, tool_failed};
 use crate::state::{self, Standing};
@@ -51,21 +56,39 @@ impl Watch {
             return bad_input(&format!("cannot watch {}: {e}", folder.display()));
         }
         let mut checks = 0;
+        // Until its first verdict, the lab the student asked for by number.
+        let mut asked = self.lab.is_some();
         loop {
             let file = ctx.root.join(lab.path(Variant::Yours));
             checks += 1;
             let clock = time_of_day();
             println!("\n── lab {} · check {checks} · {clock} ──", lab.number);
+            let version = Version::start(state::digest(&file));
+            let record = state::recorded(&ctx.root, lab);
             let runs = match runner::run_lab(&ctx.root, lab, &[Variant::Yours]) {
                 Ok(runs) => runs,
                 Err(error) => return tool_failed(error),
             };
+            if version.end(&state::digest(&file)) == Outcome::Stale {
+                // The runner recorded this result for the new version: take it back.
+                state::put_back(&ctx.root, lab, record);
+                println!("You saved again while it was checking: checking the new version.");
+                continue;
+            }
             let run = &runs.runs[0];
+            // Only the first verdict on the lab asked for keeps it when it passes.
+            let stay = std::mem::take(&mut asked);
             let hint = state::next_hint(&ctx.root, lab, render::fitting_hint(lab, run));
             print!("{}", render::verdict(lab, run, hint));
-            let mut checked = state::digest(&file);
             if run.passed {
                 println!("✓ Lab {} passes. The fix, in one line: {}.", lab.number, lab.fix);
+            }
+            if run.passed && stay {
+                println!(
+                    "You asked for lab {}: watching it; your next passing save moves on.",
+                    lab.number
+                );
+            } else if run.passed {
                 let next = LABS.iter().filter(|next| next.number > lab.number).find(|next| {
                     state::standings(&ctx.root, std::slice::from_ref(*next))[0] != Standing::Passing
                 });
@@ -91,9 +114,7 @@ impl Watch {
             loop {
                 match events.recv() {
                     Ok(Ok(batch)) if batch.iter().any(|event| event.path == file) => {
-                        let now = state::digest(&file);
-                        if now != checked {
-                            checked = now;
+                        if version.saved(&state::digest(&file)) {
                             break;
                         }
                     }
@@ -102,6 +123,47 @@ impl Watch {
                 }
             }
         }
+    }
+}
+
+/// What a check's result is, once it ends.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The file was the same at the end as at the start: the result is its verdict.
+    Verdict,
+    /// The file changed during the check: its builds may have read two versions.
+    Stale,
+}
+
+/// The version of the lab file (its SHA-256; `None`: unreadable) a check started from.
+/// A check's result and every later save are judged against it, never against the file
+/// as it was when the check ended: a save that landed during the check, whose debounced
+/// event is read only after it, still differs from it and is checked.
+#[derive(Debug)]
+struct Version {
+    checked: Option<String>,
+}
+
+impl Version {
+    /// A check starts, reading the file as it is now.
+    fn start(now: Option<String>) -> Self {
+        Version { checked: now }
+    }
+
+    /// The check ended with the file as `now`.
+    fn end(&self, now: &Option<String>) -> Outcome {
+        if *now == self.checked {
+            Outcome::Verdict
+        } else {
+            Outcome::Stale
+        }
+    }
+
+    /// A save (events on the file, during the check or after it) left the file as `now`:
+    /// it calls for a check only if the content differs from the version checked, so a
+    /// `touch` does not.
+    fn saved(&self, now: &Option<String>) -> bool {
+        *now != self.checked
     }
 }
 
@@ -117,4 +179,43 @@ fn time_of_day() -> String {
         secs / 60 % 60,
         secs % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Outcome, Version};
+
+    fn sha(text: &str) -> Option<String> {
+        Some(text.to_owned())
+    }
+
+    #[test]
+    fn a_save_during_a_check_makes_its_result_stale() {
+        let version = Version::start(sha("first"));
+        assert_eq!(version.end(&sha("second")), Outcome::Stale);
+        // The recheck starts from the new version; its result is a verdict.
+        let again = Version::start(sha("second"));
+        assert_eq!(again.end(&sha("second")), Outcome::Verdict);
+        // The debounced event of that save, read after the recheck, asks for nothing.
+        assert!(!again.saved(&sha("second")));
+    }
+
+    #[test]
+    fn a_save_whose_event_is_read_after_the_check_is_not_lost() {
+        // Judged against the version the check started from, whatever the file was at its
+        // end: the event of a save that landed during the check is read only after it.
+        let version = Version::start(sha("first"));
+        let _ = version.end(&sha("second"));
+        assert!(version.saved(&sha("second")));
+        let version = Version::start(sha("first"));
+        assert_eq!(version.end(&sha("first")), Outcome::Verdict);
+        assert!(version.saved(&sha("second")));
+    }
+
+    #[test]
+    fn a_save_that_changes_nothing_is_not_checked() {
+        let version = Version::start(sha("first"));
+        assert_eq!(version.end(&sha("first")), Outcome::Verdict);
+        assert!(!version.saved(&sha("first")));
+    }
 }
