@@ -88,16 +88,30 @@ pub struct ThreadStat {
     pub cpu: Duration,
 }
 
+/// A sampled stack, and the tokio task the thread was polling when it was sampled.
+#[derive(Clone, Debug, Default)]
+pub struct Sample {
+    pub frames: Vec<Frame>,
+    /// The task's id (as `detector::dump::id_of` gives it); `None` between polls, or in
+    /// the scenario's own future, which `block_on` polls and which is not a task.
+    pub task: Option<u64>,
+}
+
+/// The stack of thread `tid`, innermost frame first.
+pub fn sample(tid: Tid) -> Option<Vec<Frame>> {
+    sample_task(tid, 1).map(|sample| sample.frames)
+}
+
 #[cfg(all(target_os = "linux", feature = "lab"))]
-pub use linux::{current_tid, prepare, sample, stat, threads};
+pub use linux::{current_tid, prepare, sample_task, stat, threads};
 
 // Without leaklab's harness (`lab`) nothing samples threads, so nothing needs libc.
 #[cfg(not(all(target_os = "linux", feature = "lab")))]
-pub use elsewhere::{current_tid, prepare, sample, stat, threads};
+pub use elsewhere::{current_tid, prepare, sample_task, stat, threads};
 
 #[cfg(not(all(target_os = "linux", feature = "lab")))]
 mod elsewhere {
-    use super::{Frame, ThreadStat, Tid};
+    use super::{Sample, ThreadStat, Tid};
 
     pub fn current_tid() -> Option<Tid> {
         None
@@ -111,7 +125,7 @@ mod elsewhere {
         None
     }
 
-    pub fn sample(_tid: Tid) -> Option<Vec<Frame>> {
+    pub fn sample_task(_tid: Tid, _tries: usize) -> Option<Sample> {
         None
     }
 
@@ -120,9 +134,9 @@ mod elsewhere {
 
 #[cfg(all(target_os = "linux", feature = "lab"))]
 mod linux {
-    use super::{Frame, ThreadStat, Tid};
+    use super::{Frame, Sample, ThreadStat, Tid};
     use std::ffi::c_void;
-    use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
     use std::sync::{Mutex, Once, OnceLock};
     use std::time::{Duration, Instant};
 
@@ -144,6 +158,8 @@ mod linux {
         target: AtomicI32,
         /// The instruction the thread was interrupted at, from the signal's context.
         pc: AtomicUsize,
+        /// The task being polled (0: none).
+        task: AtomicU64,
         ips: [AtomicUsize; MAX_FRAMES],
         len: AtomicUsize,
         done: AtomicBool,
@@ -152,6 +168,7 @@ mod linux {
     static BUFFER: Buffer = Buffer {
         target: AtomicI32::new(IDLE),
         pc: AtomicUsize::new(0),
+        task: AtomicU64::new(0),
         ips: [const { AtomicUsize::new(0) }; MAX_FRAMES],
         len: AtomicUsize::new(0),
         done: AtomicBool::new(false),
@@ -200,11 +217,30 @@ mod linux {
         })
     }
 
-    /// The stack of thread `tid`, innermost frame first; `None` if it could not be
-    /// taken (the thread is gone, or did not answer in time).
-    pub fn sample(tid: Tid) -> Option<Vec<Frame>> {
-        let (pc, ips) = record(tid)?;
-        Some(resolve(pc, &ips))
+    /// The stack of thread `tid`, innermost frame first, and the task it polls; `None`
+    /// if it could not be taken (the thread is gone, or did not answer in time).
+    ///
+    /// A thread that polls one short poll after another spends much of its time in the
+    /// scheduler between them, so up to `tries` samples are taken (each a fraction of a
+    /// millisecond: frames are named only for the one returned) until one finds the
+    /// thread inside a task's poll; the last one if none does.
+    pub fn sample_task(tid: Tid, tries: usize) -> Option<Sample> {
+        let mut taken = None;
+        for _ in 0..tries.max(1) {
+            let Some(raw) = record(tid) else {
+                break;
+            };
+            let polling = raw.2 != 0;
+            taken = Some(raw);
+            if polling {
+                break;
+            }
+        }
+        let (pc, ips, task) = taken?;
+        Some(Sample {
+            frames: resolve(pc, &ips),
+            task: (task != 0).then_some(task),
+        })
     }
 
     /// Loads the debug info that naming frames needs, on a thread of its own, so that a
@@ -226,9 +262,9 @@ mod linux {
         });
     }
 
-    /// Has thread `tid` record its own stack, and returns the interrupted instruction
-    /// and the return addresses the unwinder found.
-    fn record(tid: Tid) -> Option<(usize, Vec<usize>)> {
+    /// Has thread `tid` record its own stack, and returns the interrupted instruction,
+    /// the return addresses the unwinder found, and the task it was polling (0: none).
+    fn record(tid: Tid) -> Option<(usize, Vec<usize>, u64)> {
         let mut poisoned = SAMPLING.lock().unwrap_or_else(|p| p.into_inner());
         if *poisoned || Some(tid) == current_tid() {
             return None;
@@ -237,6 +273,7 @@ mod linux {
         BUFFER.done.store(false, Ordering::Relaxed);
         BUFFER.len.store(0, Ordering::Relaxed);
         BUFFER.pc.store(0, Ordering::Relaxed);
+        BUFFER.task.store(0, Ordering::Relaxed);
         BUFFER.target.store(tid, Ordering::Release);
         // SAFETY: tgkill only sends a signal; the handler is installed.
         let sent = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, SIGNAL) } == 0;
@@ -262,8 +299,9 @@ mod linux {
             .map(|ip| ip.load(Ordering::Relaxed))
             .collect();
         let pc = BUFFER.pc.load(Ordering::Relaxed);
+        let task = BUFFER.task.load(Ordering::Relaxed);
         BUFFER.target.store(IDLE, Ordering::Release);
-        Some((pc, ips))
+        Some((pc, ips, task))
     }
 
     fn install_handler() {
@@ -281,8 +319,10 @@ mod linux {
         });
     }
 
-    /// Runs on the sampled thread. Async-signal-safe: atomics, `gettid`, and the
-    /// unwinder, which reads the stack and the unwind tables but allocates nothing.
+    /// Runs on the sampled thread. Async-signal-safe: atomics, `gettid`, the unwinder,
+    /// which reads the stack and the unwind tables but allocates nothing, and tokio's
+    /// current task id, a `Cell` in a thread-local with a constant initialiser that any
+    /// thread tokio polled on has already touched (the watchdog samples only those).
     extern "C" fn on_signal(_signal: libc::c_int, _info: *mut libc::siginfo_t, context: *mut c_void) {
         // SAFETY: errno is thread-local; it is restored before returning, so the
         // interrupted code never sees it change.
@@ -298,6 +338,7 @@ mod linux {
             BUFFER
                 .pc
                 .store(unsafe { interrupted_at(context) }, Ordering::Relaxed);
+            BUFFER.task.store(polling(), Ordering::Relaxed);
             let mut len = 0;
             // SAFETY: this thread's own stack, walked while it is stopped in this handler;
             // nothing else unwinds it.
@@ -313,6 +354,18 @@ mod linux {
         }
         // SAFETY: as above.
         unsafe { *libc::__errno_location() = errno };
+    }
+
+    /// The tokio task this thread is polling (0: none), in the signal handler.
+    #[cfg(feature = "runtime")]
+    fn polling() -> u64 {
+        tokio::task::try_id().map_or(0, crate::detector::dump::id_of)
+    }
+
+    /// Without the detector (leaklab's loom models) there is no tokio.
+    #[cfg(not(feature = "runtime"))]
+    fn polling() -> u64 {
+        0
     }
 
     /// The instruction the signal interrupted.

@@ -106,7 +106,7 @@ fn stall(kind: &str) -> ! {
                 // wall time, and doing it all at one virtual instant, or without an
                 // `.await`, would be a stall of its own (a frozen clock, a poll that
                 // lasts over a second) before the one this is about. Each wait also
-                // has the tasks spawned so far polled once, through the poll hook.
+                // has the tasks spawned so far polled once.
                 if spawned % 10_000 == 0 {
                     tokio::time::sleep(Duration::from_millis(1)).await;
                 }

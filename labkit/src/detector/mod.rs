@@ -11,8 +11,8 @@
 //! The parts, by concern:
 //! - `runtime`: building the runtime, its hooks, and the future `block_on` runs;
 //! - `tracker`: one run's record of its tasks, and the list of live runs;
-//! - `slots`: what each runtime thread is polling, written lock-free by the before-poll
-//!   and park hooks;
+//! - `slots`: whether each runtime thread is at work, written lock-free by the
+//!   thread-start, unpark and park hooks (no hook runs per poll);
 //! - `dump`: await chains from task dumps;
 //! - `report`: what a leak reads like, for someone who did not write the detector;
 //! - `stall` (leaklab's `lab` feature): what the watchdog ([`crate::watchdog`]) makes of the live runs: a poll that
@@ -23,7 +23,7 @@
 
 // Parts of these serve only leaklab's watchdog (the `lab` feature).
 #[cfg_attr(not(feature = "lab"), allow(dead_code))]
-mod dump;
+pub(crate) mod dump;
 mod report;
 mod runtime;
 #[cfg_attr(not(feature = "lab"), allow(dead_code))]
@@ -281,7 +281,7 @@ impl Detector {
             if paused {
                 tokio::time::sleep(settle).await;
             } else {
-                settle_until_idle(settle, &tracker).await;
+                settle_until_idle(settle).await;
             }
             let (alive, alive_ids) = counts_agree(&tracker).await;
             let handle = tokio::runtime::Handle::current();
@@ -293,7 +293,7 @@ impl Detector {
             (output, alive, stacks, returned_at, alive_ids)
         };
         let (output, alive, stacks, returned_at, alive_ids) =
-            runtime.block_on(runtime::watched(&tracker, body));
+            runtime.block_on(runtime::watched(&tracker, self.flavor, body));
         #[cfg(feature = "lab")]
         timelines::keep(&tracker, Some(returned_at));
         tracker.stop();
@@ -374,11 +374,10 @@ where
 /// Waits, on the runtime's clock, until no task is alive or `window` has passed. On
 /// the real clock a clean test pays only for the tasks that are still finishing; a
 /// test that paused the clock itself pays nothing.
-async fn settle_until_idle(window: Duration, tracker: &tracker::Tracker) {
+async fn settle_until_idle(window: Duration) {
     let start = tokio::time::Instant::now();
     let handle = tokio::runtime::Handle::current();
-    while (handle.metrics().num_alive_tasks() > 0 || recorded_alive(tracker) > 0) && start.elapsed() < window
-    {
+    while handle.metrics().num_alive_tasks() > 0 && start.elapsed() < window {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
@@ -404,11 +403,6 @@ async fn counts_agree(tracker: &tracker::Tracker) -> (usize, Vec<u64>) {
         tokio::task::yield_now().await;
         std::thread::sleep(Duration::from_micros(200));
     }
-}
-
-/// Tasks the hooks saw spawned and not yet ended (0 without `--cfg tokio_unstable`).
-fn recorded_alive(tracker: &tracker::Tracker) -> usize {
-    tracker.alive_count()
 }
 
 #[cfg(feature = "lab")]

@@ -2,10 +2,10 @@
 //!
 //! - The spawn and terminate hooks (`--cfg tokio_unstable`) write each task into the
 //!   run's [`Tracker`], with its spawn location.
-//! - The before-poll hook marks the polling thread's slot busy ([`super::slots`]): three
-//!   plain stores, so a million polls cost milliseconds, not seconds. There is no
-//!   after-poll hook: the park hook marks the slot idle when the thread runs out of work.
-//! - On the paused clock, the unpark hook re-reads virtual time for the tracker.
+//! - No hook runs per poll. The thread-start and unpark hooks mark the thread's slot busy
+//!   ([`super::slots`]) and the park hook marks it idle; the watchdog reads tokio's own
+//!   count of each worker's polls to tell a thread that keeps polling from a stuck poll.
+//! - On the paused clock, the unpark hook also re-reads virtual time for the tracker.
 //!
 //! The scenario's own future is not a task (`block_on` polls it), so no hook sees it:
 //! [`Watched`] marks the slot busy around its polls instead, and it is where the run's
@@ -31,7 +31,8 @@ pub(crate) type Configure = Arc<dyn Fn(&mut tokio::runtime::Builder) + Send + Sy
 
 /// The runtime for one run: `flavor`, every driver on (I/O and time, as far as the
 /// tokio build has them), the caller's adjustments, and last the detector's hooks (a
-/// task hook or park hook the caller set is replaced: the builder holds one of each).
+/// task, thread-start, park or unpark hook the caller set is replaced: the builder holds
+/// one of each).
 pub(crate) fn build(
     flavor: Flavor,
     paused: bool,
@@ -53,11 +54,6 @@ pub(crate) fn build(
     for adjust in configure {
         adjust(&mut builder);
     }
-    if paused {
-        // The paused clock moves only while the runtime parks: re-read it at each unpark.
-        let clock = tracker.clone();
-        builder.on_thread_unpark(move || clock.tick());
-    }
     hooks(&mut builder, tracker);
     builder.build()
 }
@@ -75,16 +71,25 @@ fn pause(_builder: &mut tokio::runtime::Builder) {
 #[cfg(tokio_unstable)]
 fn hooks(builder: &mut tokio::runtime::Builder, tracker: &Arc<Tracker>) {
     use dump::id_of;
-    let (spawns, ends, run) = (tracker.clone(), tracker.clone(), tracker.id);
+    let (spawns, ends, woken, run) = (tracker.clone(), tracker.clone(), tracker.clone(), tracker.id);
     builder
         .on_task_spawn(move |meta| spawns.spawned(id_of(meta.id()), Some(meta.spawned_at())))
         .on_task_terminate(move |meta| ends.ended(id_of(meta.id())))
-        .on_before_task_poll(move |meta| slots::enter(run, id_of(meta.id())))
+        .on_thread_start(move || slots::work(run))
+        .on_thread_unpark(move || {
+            slots::work(woken.id);
+            // The paused clock moves only while the runtime parks: re-read it here.
+            woken.tick();
+        })
         .on_thread_park(slots::park);
 }
 
 #[cfg(not(tokio_unstable))]
-fn hooks(_builder: &mut tokio::runtime::Builder, _tracker: &Arc<Tracker>) {}
+fn hooks(builder: &mut tokio::runtime::Builder, tracker: &Arc<Tracker>) {
+    // No task hooks without tokio_unstable; the paused clock still needs re-reading.
+    let clock = tracker.clone();
+    builder.on_thread_unpark(move || clock.tick());
+}
 
 /// The future `block_on` runs: `body` (the scenario, the settle window and the
 /// inspection) under the run's task-local, raced against the watchdog's dump requests.
@@ -96,6 +101,7 @@ fn hooks(_builder: &mut tokio::runtime::Builder, _tracker: &Arc<Tracker>) {}
 /// shows up as a task, let alone a leak.
 pub(crate) fn watched<F: Future>(
     tracker: &Arc<Tracker>,
+    flavor: Flavor,
     body: F,
 ) -> Watched<impl Future<Output = F::Output>> {
     let run = tracker.clone();
@@ -120,6 +126,7 @@ pub(crate) fn watched<F: Future>(
     Watched {
         inner: Box::pin(raced),
         tracker: tracker.clone(),
+        current_thread: flavor == Flavor::CurrentThread,
     }
 }
 
@@ -127,6 +134,8 @@ pub(crate) fn watched<F: Future>(
 pub(crate) struct Watched<F> {
     inner: Pin<Box<F>>,
     tracker: Arc<Tracker>,
+    /// The thread that polls the scenario polls the tasks too.
+    current_thread: bool,
 }
 
 impl<F: Future> Future for Watched<F> {
@@ -135,13 +144,17 @@ impl<F: Future> Future for Watched<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
         this.tracker.tick();
-        let _busy = slots::scenario(this.tracker.id);
+        let busy = slots::scenario(this.tracker.id);
         if this.tracker.main.get().is_none() {
             if let Some(slot) = slots::mine() {
                 let _ = this.tracker.main.set(slot);
             }
         }
-        this.inner.as_mut().poll(cx)
+        let polled = this.inner.as_mut().poll(cx);
+        // Without tokio_unstable no hook marks the thread idle when it parks: then only
+        // the scenario's polls are watched.
+        busy.ended(cfg!(tokio_unstable) && this.current_thread && polled.is_pending());
+        polled
     }
 }
 

@@ -1,34 +1,35 @@
-//! What each runtime thread is polling right now, readable from the watchdog thread.
+//! What each runtime thread is doing right now, readable from the watchdog thread.
 //!
-//! The poll hook runs before every poll of every task, so it must cost next to nothing:
-//! no lock, no system call, no allocation, no read-modify-write. Each OS thread that
-//! polls gets one [`Slot`], registered the first time it polls (that is when its OS
-//! thread id is read, once), and keeps a plain pointer to it in a thread-local that
-//! needs no lazy-init check. A poll's start is then three plain stores into the thread's
-//! own slot: which run, which task, and a sequence number bumped at every start.
+//! Each OS thread that runs a detector's runtime gets one [`Slot`], registered the first
+//! time a hook runs on it (that is when its OS thread id is read, once), and keeps a plain
+//! pointer to it in a thread-local that needs no lazy-init check.
 //!
-//! There is no hook after a poll: calling one cost tokio as much again as the hook
-//! before it. A thread stops polling only to park (the runtime's park hook marks the slot
-//! idle, see [`park`]) or, on the thread that runs `block_on`, to poll the scenario's
-//! own future, which marks it idle again when its poll ends ([`scenario`]). Between two
-//! polls a thread runs only the scheduler, for microseconds. So a slot is busy from a
-//! poll's start until the next park: the watchdog reads the slots every 50 ms, and a busy
-//! slot whose sequence number stays the same for a second holds a poll that does not
-//! return; a runtime thread whose sequence number does not move at all has polled
-//! nothing. (One way out of polling marks nothing: a multi-thread worker that hands its
-//! worker to another thread in `block_in_place` goes back to the blocking pool when its
-//! poll ends. The watchdog therefore watches only threads that run a worker now, see
-//! `stall`.)
+//! **No hook runs per poll.** tokio's before-poll hook costs a poll about ten per cent of
+//! its instructions before the hook does anything at all, and a million polls are what a
+//! busy runtime does. A thread instead marks its slot busy when it starts work: when it
+//! starts (`on_thread_start`), when it wakes from a park (`on_thread_unpark`), and when
+//! `block_on` polls the scenario's own future ([`scenario`]). It marks it idle when it
+//! parks (`on_thread_park`). Between those, the watchdog tells a thread that keeps
+//! polling from one stuck in a single poll by tokio's own count of the polls each worker
+//! has made (`worker_poll_count`, which tokio keeps anyway and publishes at least every
+//! 61 polls and at every park): a busy thread whose count and sequence number stay the
+//! same for the stall limit holds a poll that does not return (see `stall`). Which task
+//! that poll belongs to, the stuck thread says itself when the watchdog samples its stack.
+//! (One way out of polling marks nothing: a multi-thread worker that hands its worker to
+//! another thread in `block_in_place` goes back to the blocking pool when its poll ends.
+//! The watchdog therefore watches only threads that run a worker now, see `stall`.)
 
 use crate::stacks::{self, Tid};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 
-/// The "task" id of the scenario's own future, which `block_on` polls and which is not
-/// a spawned task (tokio's ids start at 1).
+/// What a busy thread polls: the scenario's own future, which `block_on` polls and which
+/// is not a spawned task (tokio's ids start at 1)...
 pub(crate) const SCENARIO: u64 = 0;
+/// ... or the runtime's tasks, which ones the slot does not say.
+pub(crate) const TASKS: u64 = u64::MAX;
 
 /// One thread's poll state. Written only by its own thread; read by the watchdog.
 /// Aligned to its own cache lines, so two workers never share one.
@@ -39,14 +40,11 @@ pub(crate) struct Slot {
     /// The same thread as tokio's metrics name a worker's.
     #[cfg_attr(not(tokio_unstable), allow(dead_code))]
     pub thread: ThreadId,
-    /// Numbers threads in the order they first polled (or spawned).
-    pub index: usize,
     run: AtomicU64,
     task: AtomicU64,
-    /// Bumped at every poll's start.
+    /// Bumped each time the thread starts work (see the module docs).
     seq: AtomicU64,
-    /// What `seq` was when the thread last stopped polling.
-    idle_at: AtomicU64,
+    busy: AtomicBool,
     /// False once the thread has exited.
     alive: AtomicBool,
 }
@@ -55,12 +53,11 @@ pub(crate) struct Slot {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct State {
     pub run: u64,
-    /// The task being polled (or [`SCENARIO`]), when `busy`. A poll nested in another
-    /// (a `LocalSet`) leaves the inner task's id here until the thread parks.
+    /// [`SCENARIO`] or [`TASKS`], when `busy`.
     pub task: u64,
-    /// A poll started and the thread has not stopped polling since.
+    /// The thread started work and has not parked since.
     pub busy: bool,
-    /// Bumped at every poll's start.
+    /// Bumped each time the thread starts work.
     pub seq: u64,
 }
 
@@ -70,19 +67,18 @@ impl Slot {
         State {
             run: self.run.load(Ordering::Relaxed),
             task: self.task.load(Ordering::Relaxed),
-            busy: self.idle_at.load(Ordering::Relaxed) != seq,
+            busy: self.busy.load(Ordering::Relaxed),
             seq,
         }
     }
 
-    /// A poll starts: only what the watchdog reads, written by the one thread that owns
-    /// the slot (so stores, never a locked read-modify-write).
-    #[inline]
-    fn enter(&self, run: u64, task: u64) {
+    /// The thread starts work for `run`: written by the one thread that owns the slot
+    /// (so stores, never a locked read-modify-write).
+    fn work(&self, run: u64, task: u64) {
         self.run.store(run, Ordering::Relaxed);
         self.task.store(task, Ordering::Relaxed);
-        // One writer, so a load and a store, not a locked add. Release: a reader that
-        // sees the new number sees the run and task written before it.
+        self.busy.store(true, Ordering::Relaxed);
+        // Release: a reader that sees the new number sees what was written before it.
         self.seq.store(
             self.seq.load(Ordering::Relaxed).wrapping_add(1),
             Ordering::Release,
@@ -90,10 +86,8 @@ impl Slot {
     }
 
     /// The thread stops polling: nothing it started is under way any more.
-    #[inline]
     fn idle(&self) {
-        self.idle_at
-            .store(self.seq.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.busy.store(false, Ordering::Release);
     }
 }
 
@@ -105,15 +99,13 @@ struct Mine(Arc<Slot>);
 
 impl Mine {
     fn register() -> Mine {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
         let slot = Arc::new(Slot {
             tid: stacks::current_tid(),
             thread: std::thread::current().id(),
-            index: NEXT.fetch_add(1, Ordering::Relaxed),
             run: AtomicU64::new(0),
-            task: AtomicU64::new(SCENARIO),
+            task: AtomicU64::new(TASKS),
             seq: AtomicU64::new(0),
-            idle_at: AtomicU64::new(0),
+            busy: AtomicBool::new(false),
             alive: AtomicBool::new(true),
         });
         let mut slots = SLOTS.lock().unwrap_or_else(|p| p.into_inner());
@@ -162,59 +154,52 @@ fn with_slot_slow<R>(f: impl FnOnce(&Slot) -> R) -> Option<R> {
     .ok()
 }
 
-/// A poll of `task` in run `run` starts on this thread (the before-poll hook).
+/// This thread starts work for run `run`: it has started, or woken from a park (the
+/// thread-start and unpark hooks).
 #[cfg_attr(not(tokio_unstable), allow(dead_code))]
-#[inline]
-pub(crate) fn enter(run: u64, task: u64) {
-    let fast = FAST.get();
-    if fast.is_null() {
-        // The two numbers by value: the common path keeps them in registers.
-        return enter_slow(run, task);
-    }
-    // SAFETY: as in `with_slot`.
-    unsafe { &*fast }.enter(run, task);
-}
-
-#[cold]
-#[inline(never)]
-fn enter_slow(run: u64, task: u64) {
-    with_slot_slow(|slot| slot.enter(run, task));
+pub(crate) fn work(run: u64) {
+    with_slot(|slot| slot.work(run, TASKS));
 }
 
 /// This thread is about to park: whatever it polled last has returned (the park hook).
 #[cfg_attr(not(tokio_unstable), allow(dead_code))]
-#[inline]
 pub(crate) fn park() {
     with_slot(Slot::idle);
 }
 
-/// Marks this thread busy with the scenario's own future until the guard drops, which
-/// marks it idle, even if the scenario panics.
+/// Marks this thread busy with the scenario's own future until [`ScenarioPoll::ended`]
+/// (or the guard's drop, even by a panic) says what the thread does next.
 pub(crate) fn scenario(run: u64) -> ScenarioPoll {
-    with_slot(|slot| slot.enter(run, SCENARIO));
-    ScenarioPoll(())
+    with_slot(|slot| slot.work(run, SCENARIO));
+    ScenarioPoll { tasks_next: false }
 }
 
-pub(crate) struct ScenarioPoll(());
+pub(crate) struct ScenarioPoll {
+    tasks_next: bool,
+}
+
+impl ScenarioPoll {
+    /// The scenario's poll has returned. On the current-thread runtime, a scenario that
+    /// is still pending hands the thread back to the scheduler, which polls tasks until
+    /// it parks (`tasks_next`); otherwise the thread stops polling.
+    pub fn ended(mut self, tasks_next: bool) {
+        self.tasks_next = tasks_next;
+    }
+}
 
 impl Drop for ScenarioPoll {
     fn drop(&mut self) {
-        // `block_on` polls nothing else while the scenario's poll is under way, so when it
-        // ends, this thread is between polls.
-        park();
+        if self.tasks_next {
+            with_slot(|slot| slot.task.store(TASKS, Ordering::Relaxed));
+        } else {
+            park();
+        }
     }
 }
 
 /// This thread's slot (registering it), for the run to find its `block_on` thread.
 pub(crate) fn mine() -> Option<Arc<Slot>> {
     MINE.try_with(|mine| mine.0.clone()).ok()
-}
-
-/// A small number that differs between threads: where this thread's hooks write in a
-/// sharded record (see `tracker`).
-#[inline]
-pub(crate) fn thread_index() -> usize {
-    with_slot(|slot| slot.index).unwrap_or(0)
 }
 
 /// This thread's state, if it ever polled.

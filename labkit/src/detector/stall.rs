@@ -2,14 +2,17 @@
 //! paused runtime that is idle with nothing that can wake it.
 //!
 //! **A stuck poll.** A slot (see [`super::slots`]) that stays busy with the same
-//! sequence number for the stall limit holds a poll that does not return: a loop with no
-//! `.await`, or a blocking call that never comes back. On a multi-thread runtime only the
+//! sequence number, while tokio's count of its worker's polls stands still too, for the
+//! stall limit holds a poll that does not return: a loop with no `.await`, or a blocking
+//! call that never comes back. (tokio publishes that count at least every 61 polls, so a
+//! runtime whose every poll took over a sixtieth of the limit, 16 ms, would also look
+//! stuck: no lab's poll takes a millisecond.) On a multi-thread runtime only the
 //! threads that run a worker now are watched (and the one that runs `block_on`): a thread
 //! that gave its worker away in `block_in_place` is back in the blocking pool once its
 //! poll returns, with nothing to mark its slot idle. The CPU time its thread used
 //! meanwhile tells a `spin` from a `deadlock`; `/proc` is read only for a poll that has
 //! already lasted one sample (50 ms), never on the poll path. A stack sample of the
-//! thread gives the line it is stuck on.
+//! thread gives the line it is stuck on, and the task it is polling.
 //!
 //! **A hang.** On the paused current-thread runtime, time jumps to the next timer as soon
 //! as every task is idle, so a pending timer never leaves it idle for long. If nothing
@@ -22,11 +25,12 @@
 //! a `select!` branch that is always ready) is polled again and again, so the runtime is
 //! never idle, no poll is stuck, and the clock never gets to move: no timer fires, ever.
 //! A paused run whose clock has not moved for [`FROZEN_LIMIT`] of wall time while its
-//! tasks kept being polled is reported as a spin, with the task seen busy most often.
+//! tasks kept being polled is reported as a spin, with the task that stack samples of the
+//! thread find it polling most often.
 //! (No lab does seconds of real work at one virtual instant: a burst of a thousand
 //! requests takes milliseconds.)
 //!
-//! Without `--cfg tokio_unstable` there is no poll hook and no blocking-pool metrics:
+//! Without `--cfg tokio_unstable` there are no thread hooks and no worker metrics:
 //! only the scenario's own future is watched, and a hang is left to the parent's wall
 //! clock. A task that blocks on purpose in `block_in_place` (multi-thread runtimes only)
 //! gives its worker to another thread, so its thread is not watched while it blocks
@@ -65,20 +69,22 @@ pub(crate) struct Monitor {
 }
 
 /// How long a paused run's clock may stand still while its tasks are polled.
+#[cfg_attr(not(tokio_unstable), allow(dead_code))]
 pub(crate) const FROZEN_LIMIT: Duration = Duration::from_secs(3);
 
-/// A paused run's clock standing still: since when, the runtime thread's poll sequence
-/// then, and which tasks the samples found busy.
+/// A paused run's clock standing still: since when, and then the runtime's poll count
+/// and its thread's sequence number.
 #[derive(Default)]
+#[cfg_attr(not(tokio_unstable), allow(dead_code))]
 struct Frozen {
     clock: Still<u64>,
-    seq_from: u64,
-    busy: HashMap<u64, u32>,
+    from: (u64, u64),
 }
 
 #[derive(Default)]
 struct PollWatch {
-    still: Still<(u64, u64)>,
+    /// (run, sequence number, tokio's poll count)
+    still: Still<(u64, u64, u64)>,
     /// When the poll had lasted one sample, and its thread's CPU time then.
     cpu_from: Option<(Instant, Duration)>,
 }
@@ -97,13 +103,16 @@ impl Monitor {
             let Some(run) = runs.iter().find(|r| r.id == state.run) else {
                 continue;
             };
-            if !state.busy || !polls_for(run, &slot) {
+            if !state.busy {
                 continue;
             }
+            let Some(polls) = polls_by(run, &slot) else {
+                continue;
+            };
             let key = Arc::as_ptr(&slot) as usize;
             busy.push(key);
             let watch = self.polls.entry(key).or_default();
-            watch.still.observe((state.run, state.seq), now);
+            watch.still.observe((state.run, state.seq, polls), now);
             match watch.still.samples() {
                 1 => watch.cpu_from = None,
                 2 => watch.cpu_from = slot.tid.and_then(stacks::stat).map(|s| (now, s.cpu)),
@@ -173,24 +182,22 @@ impl Monitor {
     #[cfg(tokio_unstable)]
     fn frozen(&mut self, run: &Arc<Tracker>, now: Instant) -> Option<Finding> {
         let main = run.main.get()?;
-        let state = main.state();
+        let polls_now = polls_by(run, main)?;
+        let seq_now = main.state().seq;
         let frozen = self.frozen.entry(run.id).or_default();
         frozen.clock.observe(run.clock_nanos(), now);
         if frozen.clock.samples() == 1 {
-            frozen.seq_from = state.seq;
-            frozen.busy.clear();
-        }
-        if state.busy {
-            *frozen.busy.entry(state.task).or_default() += 1;
+            frozen.from = (polls_now, seq_now);
         }
         let still = frozen.clock.stuck(now, FROZEN_LIMIT)?;
-        let polls = state.seq.wrapping_sub(frozen.seq_from);
+        // The tasks' polls, and the scenario's (with the thread's wake-ups, a few).
+        let task_polls = polls_now.wrapping_sub(frozen.from.0);
+        let polls = task_polls + seq_now.wrapping_sub(frozen.from.1);
         if polls == 0 {
             return None; // idle, not busy: the hang rule's business
         }
-        let busiest = frozen.busy.iter().max_by_key(|(_, n)| **n).map(|(task, _)| *task);
-        let task = busiest.filter(|t| *t != SCENARIO).and_then(|t| run.record(t));
-        let frames = main.tid.and_then(stacks::sample).unwrap_or_default();
+        let (busiest, frames) = busiest_task(main);
+        let task = busiest.and_then(|t| run.record(t));
         let mut sites = Vec::new();
         if let Some((file, line)) = stacks::innermost_code_under_test(&frames) {
             sites.push(Site {
@@ -207,7 +214,8 @@ impl Monitor {
                 line,
                 ..
             }) => format!("the task spawned at {file}:{line}"),
-            _ => "the scenario's own future".to_owned(),
+            _ if task_polls == 0 => "the scenario's own future".to_owned(),
+            _ => "a task".to_owned(),
         };
         let message = format!(
             "the runtime kept polling ({polls} polls) but its clock has not moved for {:.1} s of wall \
@@ -224,20 +232,38 @@ impl Monitor {
     }
 }
 
-/// Whether `slot`'s thread polls `run`'s tasks now: the thread that runs `block_on`,
-/// or on a multi-thread runtime, one that runs a worker now (see the module docs).
-fn polls_for(run: &Tracker, slot: &Arc<Slot>) -> bool {
-    if run.main.get().is_some_and(|main| Arc::ptr_eq(main, slot)) {
-        return true;
-    }
+/// tokio's count of the polls `slot`'s thread has made for `run`, if the watchdog
+/// watches that thread: the thread that runs `block_on` (its count is the runtime's one
+/// worker's on the current-thread runtime, and none on a multi-thread one, where it
+/// polls only the scenario), or on a multi-thread runtime, one that runs a worker now
+/// (see the module docs).
+fn polls_by(run: &Tracker, slot: &Arc<Slot>) -> Option<u64> {
+    let main = run.main.get().is_some_and(|main| Arc::ptr_eq(main, slot));
     #[cfg(tokio_unstable)]
     if let Some(handle) = run.handle() {
-        if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
-            let metrics = handle.metrics();
-            return (0..metrics.num_workers()).any(|w| metrics.worker_thread_id(w) == Some(slot.thread));
+        let metrics = handle.metrics();
+        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return main.then(|| metrics.worker_poll_count(0));
         }
+        let worker = (0..metrics.num_workers()).find(|&w| metrics.worker_thread_id(w) == Some(slot.thread));
+        return match worker {
+            Some(worker) => Some(metrics.worker_poll_count(worker)),
+            None => main.then_some(0),
+        };
     }
-    true
+    main.then_some(0)
+}
+
+/// The task `main`'s thread is polling, from stack samples, and the frames of the
+/// sample that found it (of the last sample, if none did).
+#[cfg(tokio_unstable)]
+fn busiest_task(main: &Slot) -> (Option<u64>, Vec<crate::stacks::Frame>) {
+    // A yield in a loop is a short poll between long stretches of scheduler work.
+    const TRIES: usize = 1000;
+    match main.tid.and_then(|tid| stacks::sample_task(tid, TRIES)) {
+        Some(sample) => (sample.task, sample.frames),
+        None => (None, Vec::new()),
+    }
 }
 
 /// The finding for a poll that has not returned for `stuck`.
@@ -262,9 +288,17 @@ fn stuck_poll(
         (Some((at, before)), Some(now)) => (at.elapsed(), Some(now.cpu.saturating_sub(before))),
         _ => (stuck, None),
     };
-    let frames = slot.tid.and_then(stacks::sample).unwrap_or_default();
+    // A stuck poll is found inside its task at once; a few tries for a task that is
+    // between polls, in the scheduler, when the signal lands.
+    let sample = slot
+        .tid
+        .and_then(|tid| stacks::sample_task(tid, 5))
+        .unwrap_or_default();
+    let frames = sample.frames;
     let at = stacks::innermost_code_under_test(&frames);
-    let task = (state.task != SCENARIO).then(|| run.record(state.task)).flatten();
+    let task = (state.task != SCENARIO)
+        .then(|| sample.task.and_then(|id| run.record(id)))
+        .flatten();
     let place = match &task {
         Some(TaskRecord {
             file: Some(file),
@@ -373,7 +407,6 @@ fn hang(run: &Tracker, idle: Duration, dump: Option<super::dump::HangDump>) -> F
 mod tests {
     use super::*;
     use crate::Detector;
-    use crate::detector::dump::id_of;
     use tokio::runtime::Handle;
 
     /// Each test looks for its run among the live ones: one test's run at a time.
@@ -420,25 +453,25 @@ mod tests {
                         // task: once it has, the worker does not come back to this thread.
                         let (ran, runs) = std::sync::mpsc::channel();
                         tokio::spawn(async move { ran.send(()) });
-                        runs.recv()
+                        runs.recv().map(|()| std::thread::current().id())
                     })
                 });
-                let id = id_of(blocking.id());
-                let blocked = blocking.await.is_ok_and(|ran| ran.is_ok());
-                let handed = (blocked, id, Handle::current());
+                let thread = blocking.await.ok().and_then(Result::ok);
+                let handed = (thread, Handle::current());
                 handed_over.send(handed).expect("the test waits");
                 let _ = released.await;
             })
         });
-        let (blocked, id, handle) = handed.recv().expect("the run hands its runtime over");
-        assert!(blocked);
+        let (thread, handle) = handed.recv().expect("the run hands its runtime over");
+        let thread = thread.expect("the blocking task ran");
         let run_now = the_run();
         let gave_away = slots::all()
             .into_iter()
-            .find(|slot| slot.state().run == run_now.id && slot.state().task == id)
+            .find(|slot| slot.thread == thread)
             .expect("the slot of the thread that blocked");
-        let (busy, watched) = (gave_away.state().busy, polls_for(&run_now, &gave_away));
-        let took_over = polls_for(&run_now, &worker_slot(&handle));
+        let busy = gave_away.state().busy;
+        let watched = polls_by(&run_now, &gave_away).is_some();
+        let took_over = polls_by(&run_now, &worker_slot(&handle)).is_some();
         release.send(()).expect("the run waits");
         run.join().expect("the run ends");
         assert!(busy, "nothing marks the slot idle");

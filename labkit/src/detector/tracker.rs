@@ -6,96 +6,222 @@
 //! two detectors can run at once in one process (two tests on two threads) and each
 //! sees only its own tasks.
 //!
-//! Spawn and terminate take a lock, but a cheap one, and append to a log: no hashing,
-//! no search. The logs are split over 16 shards by thread, each on cache lines of its
-//! own, so a multi-thread runtime's workers seldom meet on one, or on its line. A spawn keeps its location as tokio hands it
-//! (`&'static Location`); files are named, and the logs merged into records, only when
-//! someone reads them.
+//! The hooks run for every task, so they must cost next to nothing beside tokio's own
+//! spawn and join: no lock, no locked read-modify-write, no search and no allocation,
+//! but on a rare path (a run's first task, the first of each page). Tokio numbers its
+//! tasks from one counter for the whole process, so a run's ids are nearly consecutive,
+//! and a task's id can say where its line is: the table is indexed by the id less the
+//! run's first, its spawn hook stores the spawn location and time there and its
+//! terminate hook the end time, each with a plain store (no two hooks write one field).
+//! Ids that went to another run at the same time leave empty lines; a reader skips
+//! them. An id the table has no place for (a worker's hook coming in late for an id
+//! below the run's first, or one too far past it) is logged aside, under a lock, and
+//! merged in when someone reads.
+//!
+//! Reading the table is a walk over it, in id order, which is also spawn order: fine for
+//! the outcome and `alive_now`. The settle window, which asks every millisecond whether
+//! anything is alive, asks the runtime's own count instead (`num_alive_tasks`): a task's
+//! terminate hook runs before the runtime stops counting it, so that count is never
+//! below the table's, and the hooks need keep no count of their own. A spawn keeps its
+//! location as tokio hands it (`&'static Location`); files are named only when someone
+//! reads.
 
 use super::TaskRecord;
-use super::slots::{self, Slot};
+use super::slots::Slot;
 use crate::paths;
 use std::collections::HashMap;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
-const SHARDS: usize = 16;
-
-/// What the hooks wrote on the threads of one shard: two append-only logs.
-#[derive(Default)]
-struct Shard {
-    spawned: Log<Spawned>,
-    /// (task id, nanoseconds since the start)
-    ended: Log<(u64, u64)>,
+/// One task's line in the table. Its spawn hook writes the first two fields and its
+/// terminate hook the third, each with a plain store. Times are kept plus one, so that
+/// 0 says "not yet" (the clock never reads `u64::MAX`: see [`Clock`]). Pages of them
+/// are allocated zeroed, which is every entry's "not yet".
+struct Entry {
+    /// Where it was spawned (null for unknown); only ever a `&'static Location`.
+    at: AtomicPtr<Location<'static>>,
+    /// Nanoseconds since the start, plus one, when it was spawned; 0 if it was not (a
+    /// gap: that id went to another runtime), or not yet.
+    spawned: AtomicU64,
+    /// The same for its end.
+    ended: AtomicU64,
 }
 
-/// An append-only log in chunks that never move: a `Vec` that doubles as it grows
-/// copies every entry it holds and frees the old block, which cost the hooks about as
-/// much as the rest of their work. Chunks start small (a test logs a few tasks) and
-/// grow to a fixed size.
-struct Log<T> {
-    chunks: Vec<Vec<T>>,
-    len: usize,
-}
-
-impl<T> Default for Log<T> {
-    fn default() -> Self {
-        Log {
-            chunks: Vec::new(),
-            len: 0,
-        }
+impl Entry {
+    #[inline]
+    fn spawn(&self, at: Option<&'static Location<'static>>, when: u64) {
+        let at = at.map_or(std::ptr::null_mut(), |at| std::ptr::from_ref(at).cast_mut());
+        self.at.store(at, Ordering::Relaxed);
+        // Release: whoever sees the spawn time sees the location too.
+        self.spawned.store(when.wrapping_add(1), Ordering::Release);
     }
-}
-
-impl<T> Log<T> {
-    const LARGEST_CHUNK: usize = 4096;
 
     #[inline]
-    fn push(&mut self, entry: T) {
-        match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < chunk.capacity() => chunk.push(entry),
-            _ => self.push_to_new_chunk(entry),
-        }
-        self.len += 1;
+    fn end(&self, when: u64) {
+        self.ended.store(when.wrapping_add(1), Ordering::Release);
     }
 
-    #[cold]
-    fn push_to_new_chunk(&mut self, entry: T) {
-        let capacity = self.len.clamp(16, Self::LARGEST_CHUNK);
-        let mut chunk = Vec::with_capacity(capacity);
-        chunk.push(entry);
-        self.chunks.push(chunk);
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &T> {
-        self.chunks.iter().flatten()
+    /// (location, spawned, ended) in nanoseconds, if the task was spawned.
+    fn read(&self) -> Option<Spawned> {
+        let spawned = self.spawned.load(Ordering::Acquire).checked_sub(1)?;
+        // SAFETY: `at` is null or was stored from a `&'static Location` (see `spawn`),
+        // and the acquire above makes that store visible.
+        let at = unsafe { self.at.load(Ordering::Relaxed).as_ref() };
+        let ended = self.ended.load(Ordering::Acquire).checked_sub(1);
+        Some(Spawned {
+            at,
+            when: spawned,
+            ended,
+        })
     }
 }
 
-/// A shard aligned to its own cache lines: a worker appending to its shard must not
-/// take the line from the thread next door appending to the next one.
-#[repr(align(128))]
-struct Padded(Mutex<Shard>);
-
+/// What the hooks wrote about one task.
 struct Spawned {
-    id: u64,
     at: Option<&'static Location<'static>>,
     /// Nanoseconds since the start.
     when: u64,
+    ended: Option<u64>,
+}
+
+/// Entries to a page: a page is made when the first id of its range reaches a hook.
+/// Large (384 KiB), so that few are made: glibc tidies its free lists before each
+/// allocation this large, and usually maps one afresh, already zero, so that a short run
+/// pays only for the few kilobytes it writes.
+const PAGE: usize = 16 * 1024;
+/// Pages in a table: room for 16 million tasks a run.
+const PAGES: usize = 1024;
+const CAPACITY: u64 = (PAGE * PAGES) as u64;
+/// The base for an id that nothing may be written at yet (before the first hook) or any
+/// more (after the run stopped): every id is then out of range.
+const UNSET: u64 = 1 << 63;
+/// How far below the first id the hooks see the base is put: on worker threads, a task
+/// given a smaller id may reach its hook a moment later.
+const SLACK: u64 = 64;
+
+type Page = [Entry; PAGE];
+
+/// Every task of the run, at the index of its id less a base (the first id the hooks
+/// saw, less [`SLACK`]).
+///
+/// The entries live in pages that never move, made as the ids reach them; a page is a
+/// `OnceLock`, so the thread that first needs one makes it and every other thread finds
+/// it with a load.
+struct Table {
+    /// The base, for readers.
+    base: AtomicU64,
+    /// The base, for the hooks: [`UNSET`] until the first page is made and after the
+    /// run stops, so that a hook's only check is that its id is in range.
+    writable: AtomicU64,
+    pages: Box<[OnceLock<Box<Page>>; PAGES]>,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        let pages: Box<[OnceLock<Box<Page>>]> = (0..PAGES).map(|_| OnceLock::new()).collect();
+        Table {
+            base: AtomicU64::new(UNSET),
+            writable: AtomicU64::new(UNSET),
+            pages: pages.try_into().unwrap_or_else(|_| unreachable!("PAGES pages")),
+        }
+    }
+}
+
+impl Table {
+    /// The entry of `id`, if the hooks may write and its page exists.
+    #[inline]
+    fn get(&self, id: u64) -> Option<&Entry> {
+        let index = id.wrapping_sub(self.writable.load(Ordering::Relaxed));
+        self.at(index)
+    }
+
+    #[inline]
+    fn at(&self, index: u64) -> Option<&Entry> {
+        if index >= CAPACITY {
+            return None;
+        }
+        let index = index as usize;
+        let page = self.pages[index / PAGE].get()?;
+        Some(&page[index % PAGE])
+    }
+
+    /// The entry of `id`, setting the base on the first call and making its page if
+    /// need be; `None` for an id the table has no place for. Called under the strays'
+    /// lock, as [`Table::stop`] is.
+    #[cold]
+    fn make(&self, id: u64) -> Option<&Entry> {
+        let mut base = self.base.load(Ordering::Relaxed);
+        if base == UNSET {
+            base = id.saturating_sub(SLACK).max(1);
+            self.base.store(base, Ordering::Relaxed);
+        }
+        let index = id.wrapping_sub(base);
+        if index >= CAPACITY {
+            return None;
+        }
+        let index = index as usize;
+        let page = self.pages[index / PAGE].get_or_init(|| {
+            // Zeroed rather than filled: a large allocation comes from the system already
+            // zero, so a page costs nothing until its entries are written.
+            let layout = std::alloc::Layout::new::<Page>();
+            // SAFETY: the layout is a page's, not zero-sized; an entry is a pointer and
+            // two integers, all atomics, and all-zero bytes are a valid value of each
+            // (null, 0, 0); and a box frees with the global allocator, as allocated.
+            unsafe {
+                let page = std::alloc::alloc_zeroed(layout).cast::<Page>();
+                if page.is_null() {
+                    std::alloc::handle_alloc_error(layout);
+                }
+                Box::from_raw(page)
+            }
+        });
+        self.writable.store(base, Ordering::Relaxed);
+        Some(&page[index % PAGE])
+    }
+
+    /// Hooks write no more; called under the strays' lock, as [`Table::make`] is.
+    fn stop(&self) {
+        self.writable.store(UNSET, Ordering::Relaxed);
+    }
+
+    /// Every spawned task (of the ids `wanted` picks), in id order.
+    fn each(&self, wanted: impl Fn(u64) -> bool, mut found: impl FnMut(u64, Spawned)) {
+        let base = self.base.load(Ordering::Relaxed);
+        if base == UNSET {
+            return;
+        }
+        for (first, page) in (base..).step_by(PAGE).zip(self.pages.iter()) {
+            let Some(page) = page.get() else { continue };
+            for (id, entry) in (first..).zip(page.iter()) {
+                if wanted(id) {
+                    if let Some(task) = entry.read() {
+                        found(id, task);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The tasks whose ids fall outside the table: spawned before the base (a worker
+/// thread's late hook) or very far past it. Logged under a lock, as the table is not.
+#[derive(Default)]
+struct Strays {
+    /// (task id, location, nanoseconds since the start)
+    spawned: Vec<(u64, Option<&'static Location<'static>>, u64)>,
+    /// (task id, nanoseconds since the start)
+    ended: Vec<(u64, u64)>,
 }
 
 pub(crate) struct Tracker {
-    /// This run, as the poll hook writes it into the slots.
+    /// This run, as the thread hooks write it into the slots.
     pub id: u64,
     /// The paused current-thread flavour, the one where an idle runtime is a hang.
     pub paused: bool,
-    shards: [Padded; SHARDS],
+    table: Table,
+    strays: Mutex<Strays>,
     clock: Clock,
     stopped: AtomicBool,
     /// The runtime, for its metrics (dropped when the run stops: the runtime holds the
@@ -114,7 +240,8 @@ impl Tracker {
         Arc::new(Tracker {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             paused,
-            shards: std::array::from_fn(|_| Padded(Mutex::new(Shard::default()))),
+            table: Table::default(),
+            strays: Mutex::default(),
             clock: Clock::default(),
             stopped: AtomicBool::new(false),
             handle: Mutex::new(None),
@@ -122,12 +249,6 @@ impl Tracker {
             dump_request: tokio::sync::Notify::new(),
             dump_reply: Mutex::new(None),
         })
-    }
-
-    /// The calling thread's shard: on the current-thread runtime every hook writes to
-    /// one, in order; on a multi-thread one, each worker mostly to its own.
-    fn shard(&self) -> MutexGuard<'_, Shard> {
-        lock(&self.shards[slots::thread_index() % SHARDS].0)
     }
 
     /// Starts the clock; called from inside the runtime, before the scenario runs.
@@ -152,7 +273,10 @@ impl Tracker {
 
     /// The run is over: hooks ignore what the runtime's shutdown does from now on.
     pub fn stop(&self) {
+        let strays = lock(&self.strays);
         self.stopped.store(true, Ordering::SeqCst);
+        self.table.stop();
+        drop(strays);
         lock(&self.handle).take();
         lock(&self.dump_reply).take();
     }
@@ -161,21 +285,51 @@ impl Tracker {
         !self.stopped.load(Ordering::Relaxed)
     }
 
-    /// The spawn hook.
+    /// The spawn hook: two stores in the task's entry.
     #[cfg_attr(not(tokio_unstable), allow(dead_code))]
+    #[inline]
     pub fn spawned(&self, id: u64, at: Option<&'static Location<'static>>) {
-        if self.live() {
-            let when = self.clock.nanos();
-            self.shard().spawned.push(Spawned { id, at, when });
+        let when = self.clock.nanos();
+        match self.table.get(id) {
+            Some(entry) => entry.spawn(at, when),
+            None => self.spawned_aside(id, at, when),
+        }
+    }
+
+    /// A spawn whose entry is not there to write: the run's first, the first of a page,
+    /// a stray, or one after the run stopped.
+    #[cold]
+    fn spawned_aside(&self, id: u64, at: Option<&'static Location<'static>>, when: u64) {
+        let mut strays = lock(&self.strays);
+        if !self.live() {
+            return;
+        }
+        match self.table.make(id) {
+            Some(entry) => entry.spawn(at, when),
+            None => strays.spawned.push((id, at, when)),
         }
     }
 
     /// The terminate hook.
     #[cfg_attr(not(tokio_unstable), allow(dead_code))]
+    #[inline]
     pub fn ended(&self, id: u64) {
-        if self.live() {
-            let when = self.clock.nanos();
-            self.shard().ended.push((id, when));
+        let when = self.clock.nanos();
+        match self.table.get(id) {
+            Some(entry) => entry.end(when),
+            None => self.ended_aside(id, when),
+        }
+    }
+
+    #[cold]
+    fn ended_aside(&self, id: u64, when: u64) {
+        let mut strays = lock(&self.strays);
+        if !self.live() {
+            return;
+        }
+        match self.table.make(id) {
+            Some(entry) => entry.end(when),
+            None => strays.ended.push((id, when)),
         }
     }
 
@@ -196,74 +350,79 @@ impl Tracker {
         self.collect(|_| true, true)
     }
 
-    /// How many tasks were spawned and have not ended, counted without building a
-    /// record or a set: the settle window asks every millisecond, and with a million
-    /// tasks logged, [`Tracker::alive`] each time would make the settle quadratic.
-    /// (Both logs are kept only while the run is live, so every ended task was logged
-    /// as spawned.)
+    /// How many tasks were spawned and have not ended (a walk over the table, for tests).
+    #[cfg(test)]
     pub fn alive_count(&self) -> usize {
-        let (mut spawned, mut ended) = (0, 0);
-        for shard in &self.shards {
-            let shard = lock(&shard.0);
-            spawned += shard.spawned.len();
-            ended += shard.ended.len();
-        }
-        spawned.saturating_sub(ended)
+        self.alive().len()
     }
 
     /// One task's record.
     pub fn record(&self, id: u64) -> Option<TaskRecord> {
-        self.collect(|task| task == id, false).pop()
+        let base = self.table.base.load(Ordering::Relaxed);
+        let task = match self.table.at(id.wrapping_sub(base)) {
+            Some(entry) => entry.read(),
+            None => self.stray(id),
+        };
+        task.map(|task| Self::to_record(id, task, &mut HashMap::new()))
     }
 
-    /// The records of the tasks `wanted` picks (of those still alive, if `alive_only`),
-    /// merged from every shard's logs.
-    ///
-    /// Both logs are sorted by task id and walked side by side, rather than the ends
-    /// looked up in a hash map: with a million tasks, a map's random reads miss the
-    /// cache on nearly every task, while two sorted walks read memory in order, so the
-    /// merge stays linear in practice (the sorts are of plain integers, and the
-    /// spawn log of each thread is in id order already).
+    fn stray(&self, id: u64) -> Option<Spawned> {
+        let strays = lock(&self.strays);
+        let &(_, at, when) = strays.spawned.iter().find(|(stray, _, _)| *stray == id)?;
+        let ended = strays.ended.iter().find(|(stray, _)| *stray == id);
+        Some(Spawned {
+            at,
+            when,
+            ended: ended.map(|(_, when)| *when),
+        })
+    }
+
+    /// The records of the tasks `wanted` picks (of those still alive, if `alive_only`):
+    /// the table's in id order, then the strays' merged in.
     fn collect(&self, wanted: impl Fn(u64) -> bool, alive_only: bool) -> Vec<TaskRecord> {
-        let mut ended: Vec<(u64, u64)> = Vec::new();
-        let mut spawned = Vec::new();
-        for shard in &self.shards {
-            let shard = lock(&shard.0);
-            ended.extend(shard.ended.iter().copied().filter(|(id, _)| wanted(*id)));
-            spawned.extend(
-                shard
-                    .spawned
-                    .iter()
-                    .filter(|s| wanted(s.id))
-                    .map(|s| (s.id, s.at, s.when)),
-            );
-        }
-        spawned.sort_unstable_by_key(|(id, _, _)| *id);
-        ended.sort_unstable_by_key(|(id, _)| *id);
-        let mut ends = ended.into_iter().peekable();
-        let mut files: HashMap<*const Location<'static>, String> = HashMap::new();
+        let mut files = HashMap::new();
         let mut records = Vec::new();
-        for (id, at, when) in spawned {
-            while ends.next_if(|(end, _)| *end < id).is_some() {}
-            let ended_at = ends.next_if(|(end, _)| *end == id).map(|(_, when)| when);
-            if alive_only && ended_at.is_some() {
-                continue;
+        let mut found = |id: u64, task: Spawned| {
+            if !(alive_only && task.ended.is_some()) {
+                records.push(Self::to_record(id, task, &mut files));
             }
-            records.push(TaskRecord {
-                id,
-                file: at.map(|at| {
-                    files
-                        .entry(at as *const _)
-                        .or_insert_with(|| paths::normalize(at.file()))
-                        .clone()
-                }),
-                line: at.map_or(0, |at| at.line()),
-                spawned_at: Duration::from_nanos(when),
-                ended_at: ended_at.map(Duration::from_nanos),
-                stack: None,
-            });
+        };
+        self.table.each(&wanted, &mut found);
+        let strays = lock(&self.strays);
+        if strays.spawned.iter().any(|(id, _, _)| wanted(*id)) {
+            let mut ended = strays.ended.clone();
+            ended.sort_unstable();
+            for &(id, at, when) in strays.spawned.iter().filter(|(id, _, _)| wanted(*id)) {
+                let ended = ended
+                    .binary_search_by_key(&id, |(id, _)| *id)
+                    .ok()
+                    .map(|i| ended[i].1);
+                found(id, Spawned { at, when, ended });
+            }
+            records.sort_unstable_by_key(|r| r.id);
         }
         records
+    }
+
+    fn to_record(
+        id: u64,
+        task: Spawned,
+        files: &mut HashMap<*const Location<'static>, String>,
+    ) -> TaskRecord {
+        let at = task.at;
+        TaskRecord {
+            id,
+            file: at.map(|at| {
+                files
+                    .entry(std::ptr::from_ref(at))
+                    .or_insert_with(|| paths::normalize(at.file()))
+                    .clone()
+            }),
+            line: at.map_or(0, |at| at.line()),
+            spawned_at: Duration::from_nanos(task.when),
+            ended_at: task.ended.map(Duration::from_nanos),
+            stack: None,
+        }
     }
 }
 
@@ -297,8 +456,9 @@ impl Clock {
     fn tick(&self) {
         if let Some(origin) = self.virtual_origin.get() {
             let since = tokio::time::Instant::now().saturating_duration_since(*origin);
-            self.virtual_now
-                .store(since.as_nanos().min(u64::MAX as u128) as u64, Ordering::Relaxed);
+            // Never `u64::MAX`: the table keeps times plus one.
+            let nanos = since.as_nanos().min(u64::MAX as u128 - 1) as u64;
+            self.virtual_now.store(nanos, Ordering::Relaxed);
         }
     }
 
@@ -439,5 +599,52 @@ mod tests {
         assert_eq!(tracker.alive_count(), 3);
         assert_eq!(tracker.record(4).map(|r| r.ended_at), Some(None));
         assert!(tracker.record(5).and_then(|r| r.ended_at).is_some());
+    }
+
+    /// Two runs at once take turns at tokio's ids, so each run's table has gaps; and a
+    /// worker's hook may come late, for an id below the run's first, or (in a long
+    /// process) an id may lie past the table: those go aside, and are still answered.
+    #[test]
+    fn another_runs_ids_and_ids_out_of_the_table_are_kept_apart() {
+        let (first, second) = (Tracker::new(false), Tracker::new(false));
+        for id in 1000..1010 {
+            let run = if id % 2 == 0 { &first } else { &second };
+            run.spawned(id, None);
+        }
+        let (late, far) = (1000 - SLACK - 5, 1000 + CAPACITY);
+        let here = Location::caller();
+        let worker = first.clone();
+        std::thread::spawn(move || {
+            worker.spawned(late, Some(here));
+            worker.spawned(far, None);
+            worker.ended(1002);
+        })
+        .join()
+        .expect("a worker thread");
+        first.ended(late);
+        second.ended(1001);
+
+        let ids = |records: Vec<TaskRecord>| records.iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(first.records()), [late, 1000, 1002, 1004, 1006, 1008, far]);
+        assert_eq!(ids(first.alive()), [1000, 1004, 1006, 1008, far]);
+        assert_eq!(first.alive_count(), 5);
+        assert_eq!(ids(second.alive()), [1003, 1005, 1007, 1009]);
+        assert_eq!(second.alive_count(), 4);
+        let late = first.record(late).expect("the late task's record");
+        assert!(late.ended_at.is_some() && late.file.is_some());
+        assert_eq!(first.record(far).map(|r| r.ended_at), Some(None));
+        assert!(second.record(1000).is_none() && first.record(1001).is_none());
+    }
+
+    /// After the run stops, the runtime's shutdown ends its tasks: that is not recorded.
+    #[test]
+    fn hooks_write_nothing_once_the_run_stopped() {
+        let tracker = tracker();
+        tracker.stop();
+        tracker.ended(3);
+        tracker.spawned(7, None);
+        assert_eq!(tracker.alive_count(), 3);
+        assert_eq!(tracker.record(3).map(|r| r.ended_at), Some(None));
+        assert!(tracker.record(7).is_none());
     }
 }
