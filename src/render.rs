@@ -228,17 +228,23 @@ pub fn verdict(lab: &Lab, run: &Run, hint: Option<usize>) -> String {
     let mut out = format!("Lab {} · {}: checking {}\n", lab.number, lab.title, run.file);
     if run.passed {
         out.push_str("PASS");
+        // Each check named once, before its figures: "(loom check: executions 20, ...;
+        // scenario check: ...)".
         let measured: Vec<String> = run
             .reports
             .iter()
-            .flat_map(|r| {
-                r.measured
+            .filter(|r| !r.measured.is_empty())
+            .map(|r| {
+                let figures: Vec<String> = r
+                    .measured
                     .iter()
-                    .map(move |(k, v)| format!("{} {}: {v}", r.check, k.replace('_', " ")))
+                    .map(|(k, v)| format!("{} {v}", k.replace('_', " ")))
+                    .collect();
+                format!("{} check: {}", r.check, figures.join(", "))
             })
             .collect();
         if !measured.is_empty() {
-            out.push_str(&format!(" ({})", measured.join(", ")));
+            out.push_str(&format!(" ({})", measured.join("; ")));
         }
         out.push('\n');
         return out;
@@ -450,6 +456,30 @@ mod tests {
         assert!(
             at_spawn.contains("3 tasks spawned at labs/lab09.rs:27, each parked here:"),
             "{at_spawn}"
+        );
+    }
+
+    #[test]
+    fn a_pass_names_each_check_once_before_its_figures() {
+        let lab = leaklab_registry::lab(3).expect("lab 3");
+        let report = |check, figures: &[(&str, u64)]| {
+            let mut report = Report::new(3, Variant::Yours, check);
+            report.measured = figures.iter().map(|&(k, v)| (k.to_owned(), v)).collect();
+            report
+        };
+        let run = Run {
+            variant: Variant::Yours,
+            file: "labs/lab03.rs".into(),
+            passed: true,
+            reports: vec![
+                report(labkit::Check::Loom, &[("executions", 20)]),
+                report(labkit::Check::Scenario, &[("rounds", 5), ("lost_updates", 0)]),
+            ],
+        };
+        let pass = verdict(lab, &run, None);
+        assert!(
+            pass.ends_with("PASS (loom check: executions 20; scenario check: lost updates 0, rounds 5)\n"),
+            "{pass}"
         );
     }
 }
