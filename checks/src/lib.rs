@@ -64,3 +64,14 @@ pub fn once_each<K: PartialEq>(findings: Vec<Finding>, key: impl Fn(&Finding) ->
         })
         .collect()
 }
+
+/// The subject of a check's own test that runs it on code written in the test (a fix,
+/// say): a fixture of `lab`, with no file of its own.
+#[cfg(test)]
+fn test_subject(lab: u32) -> Subject {
+    Subject {
+        lab,
+        variant: Variant::Fixture,
+        file: "a check's own test",
+    }
+}
