@@ -519,9 +519,16 @@ fn judge_pile_up(case: &Case, seen: &Seen) -> Option<Finding> {
             Some(place) => format!(", {}", place.parked()),
             None => String::new(),
         };
+        // What is seen is a task still running when the check looked, not that it runs
+        // for ever: a queue for permits drains in the end, a hung lookup never does.
+        // Either way every request's deadline had long passed.
+        let (tasks, they_end) = match left {
+            1 => ("task was", "it ends"),
+            _ => ("tasks were", "they end"),
+        };
         parts.push(format!(
-            "{left} {} still alive {} after the last request{at}{still}",
-            if left == 1 { "task was" } else { "tasks were" },
+            "{left} {tasks} still running when the check looked, {} after the last request{at}{still} \
+             (whether {they_end} later or never, every request's deadline has passed)",
             human(PATIENCE + SETTLE),
         ));
     }
