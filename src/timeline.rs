@@ -20,6 +20,7 @@ use labkit::finding::{Span, Timeline};
 use labkit::steps::{self, Step};
 use labkit::{Check, Variant};
 use leaklab_registry::Lab;
+use std::collections::BTreeSet;
 use std::path::Path;
 use svg::Document;
 use svg::node::element::{Group, Line, Polygon, Rectangle, Text, Title};
@@ -95,21 +96,23 @@ pub fn draw(lab: &Lab, runs: &[Run], root: &Path) -> String {
         .map(axis_end);
     let mut y = 8.0;
     let mut groups = Vec::new();
+    // The colours the bars are drawn in: the legend explains only those.
+    let mut used = BTreeSet::new();
     for panel in &panels {
         let (group, height) = match panel {
             Panel::Tasks {
                 heading,
                 file,
                 timeline,
-            } => draw_tasks(heading, file, timeline, scale_end.unwrap_or(1000), y),
+            } => draw_tasks(heading, file, timeline, scale_end.unwrap_or(1000), y, &mut used),
             Panel::Steps { heading, items } => draw_steps(heading, items, y),
             Panel::Note { heading, note } => draw_note(heading, note, y),
         };
         groups.push(group);
         y += height + 20.0;
     }
-    if panels.iter().any(|panel| matches!(panel, Panel::Tasks { .. })) {
-        groups.push(legend(y - 12.0));
+    if !used.is_empty() {
+        groups.push(legend(y - 12.0, &used));
         y += 18.0;
     }
     let title = format!(
@@ -396,7 +399,16 @@ fn text_width(text: &str, size: f64, bold: bool) -> f64 {
 }
 
 /// Draws a tasks panel at `top`, on an axis from 0 to `end` µs; returns it and its height.
-fn draw_tasks(title: &str, own: &str, timeline: &Timeline, end: u64, top: f64) -> (Group, f64) {
+/// One copy's tasks panel at `top`, and its height; the colours its bars are filled
+/// with go into `used`.
+fn draw_tasks(
+    title: &str,
+    own: &str,
+    timeline: &Timeline,
+    end: u64,
+    top: f64,
+    used: &mut BTreeSet<&'static str>,
+) -> (Group, f64) {
     let plot = (GUTTER, WIDTH - RIGHT);
     let x = |us: u64| plot.0 + (plot.1 - plot.0) * (us.min(end) as f64 / end as f64);
     let rows = rows(&timeline.tasks, own, timeline.returned_us);
@@ -421,6 +433,7 @@ fn draw_tasks(title: &str, own: &str, timeline: &Timeline, end: u64, top: f64) -
             .set("fill", SCENARIO)
             .set("class", "scenario"),
     );
+    used.insert(SCENARIO);
     if returned.is_none() {
         // Stuck: it runs off the edge like a leak, and says so.
         group = group.add(arrow(plot.1, first + ROW / 2.0, SCENARIO));
@@ -465,8 +478,10 @@ fn draw_tasks(title: &str, own: &str, timeline: &Timeline, end: u64, top: f64) -
             };
             if turn > x0 {
                 group = group.add(piece(x0, turn, ENDED));
+                used.insert(ENDED);
             }
             group = group.add(piece(turn, x1, colour));
+            used.insert(colour);
             if stop.is_none() {
                 group = group.add(arrow(plot.1, y + ROW / 2.0, colour));
             }
@@ -540,16 +555,17 @@ fn arrow(edge: f64, mid: f64, colour: &str) -> Polygon {
     Polygon::new().set("points", points).set("fill", colour)
 }
 
-/// What the colours mean, in a line at `y`.
-fn legend(y: f64) -> Group {
+/// What the colours in `used` mean, in a line at `y`.
+fn legend(y: f64, used: &BTreeSet<&str>) -> Group {
     let mut group = Group::new().set("class", "legend");
     let mut x = 12.0;
-    for (colour, words) in [
+    let meanings = [
         (SCENARIO, "the scenario"),
         (ENDED, "a task"),
         (OUTLIVED, "running after the return"),
         (LEAKED, "leaked: alive at the end"),
-    ] {
+    ];
+    for (colour, words) in meanings.into_iter().filter(|(colour, _)| used.contains(colour)) {
         group = group.add(
             Rectangle::new()
                 .set("x", round(x))
@@ -952,6 +968,33 @@ mod tests {
             outlived[0].number("x") + outlived[0].number("width"),
             outlived[1].number("x")
         );
+    }
+
+    #[test]
+    fn the_legend_names_only_the_colours_the_picture_uses() {
+        let legend_words = |picture: Vec<Element>| -> Vec<String> {
+            let start = picture.iter().position(|e| e.get("class") == "legend");
+            let start = start.expect("a legend");
+            let words = picture[start..].iter().filter(|e| e.tag == "text");
+            words.map(|e| e.text.clone()).collect()
+        };
+        let every = [
+            "the scenario",
+            "a task",
+            "running after the return",
+            "leaked: alive at the end",
+        ];
+        assert_eq!(legend_words(picture()), every);
+        // A clean run alone: its one task ended before the return.
+        let lab = leaklab_registry::lab(1).expect("lab 1");
+        let fixed = run(
+            Variant::Solution,
+            "solutions/lab01_orphaned_task.rs",
+            vec![span(20, 0, Some(10))],
+            50,
+        );
+        let clean = parse(&draw(lab, &[fixed], Path::new(".")));
+        assert_eq!(legend_words(clean), ["the scenario", "a task"]);
     }
 
     #[test]
