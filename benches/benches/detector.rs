@@ -10,9 +10,10 @@
 //! `overhead` program times the same two workloads, ten times larger, in alternating
 //! rounds, for a ratio that drifting load cannot skew.
 
+mod common;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use leaklab_benches::{Flavour, on, spawn_and_join, timed, yield_many};
-use std::time::Duration;
 
 const SPAWNED: usize = 10_000;
 const YIELDERS: usize = 1_000;
@@ -54,16 +55,9 @@ fn poll_heavy(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
-}
-
 criterion_group! {
     name = detector;
-    config = config();
+    config = common::config();
     targets = spawn_join, poll_heavy
 }
 criterion_main!(detector);

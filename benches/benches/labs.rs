@@ -14,6 +14,8 @@
 //! call. Sample sizes are small and windows short so that `just bench` stays within
 //! minutes on two cores: enough to rank these, not to split hairs.
 
+mod common;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -366,16 +368,9 @@ fn locks(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
-}
-
 criterion_group! {
     name = labs;
-    config = config();
+    config = common::config();
     targets = counter, join, cancel, timeout, locks
 }
 criterion_main!(labs);

@@ -8,16 +8,13 @@
 // The package is tokio-leakcheck; leaklab calls it labkit.
 extern crate tokio_leakcheck as labkit;
 
-use labkit::child::{Meta, REPORT_ENV, run_check_command, serve};
-use labkit::{Check, Kind, Report, Variant, Verdict};
+mod common;
+
+use common::META;
+use labkit::child::{REPORT_ENV, run_check_command, serve};
+use labkit::{Kind, Report, Verdict};
 use std::process::Command;
 use std::time::Duration;
-
-const META: Meta = Meta {
-    lab: 0,
-    variant: Variant::Solution,
-    check: Check::Scenario,
-};
 
 /// The child's side: the "lab" writes `role`'s file where the report goes, and exits 0.
 #[test]

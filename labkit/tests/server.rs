@@ -129,8 +129,7 @@ async fn set_and_get(addr: SocketAddr) -> (TcpStream, String) {
 }
 
 /// A graceful shutdown: the server, its purge task and the connection all stop.
-#[tokio_leakcheck::test]
-async fn a_server_that_is_shut_down_leaves_nothing_behind() {
+async fn shuts_the_server_down() {
     let (stop, stopped) = oneshot::channel::<()>();
     let (addr, server) = start(stopped).await;
     let (_client, value) = set_and_get(addr).await;
@@ -139,15 +138,15 @@ async fn a_server_that_is_shut_down_leaves_nothing_behind() {
     server.await.unwrap();
 }
 
+#[tokio_leakcheck::test]
+async fn a_server_that_is_shut_down_leaves_nothing_behind() {
+    shuts_the_server_down().await;
+}
+
 /// The same test on worker threads.
 #[tokio_leakcheck::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_is_shut_down_leaves_nothing_behind_on_worker_threads() {
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (addr, server) = start(stopped).await;
-    let (_client, value) = set_and_get(addr).await;
-    assert_eq!(value, "world");
-    stop.send(()).unwrap();
-    server.await.unwrap();
+    shuts_the_server_down().await;
 }
 
 /// The harness mini-redis's own tests use: start the server, never stop it.

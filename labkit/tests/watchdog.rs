@@ -9,16 +9,13 @@
 // The package is tokio-leakcheck; leaklab calls it labkit.
 extern crate tokio_leakcheck as labkit;
 
-use labkit::child::{Meta, run_check_command, serve};
-use labkit::{Check, Detector, Finding, Kind, Report, Variant, Verdict};
+mod common;
+
+use common::META;
+use labkit::child::{run_check_command, serve};
+use labkit::{Detector, Finding, Kind, Report, Verdict};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-const META: Meta = Meta {
-    lab: 0,
-    variant: Variant::Solution,
-    check: Check::Scenario,
-};
 
 /// The child's side: runs the named role under `serve`.
 #[test]
@@ -104,6 +101,8 @@ fn child() {
             }
             Verdict::default()
         }
+        "healthy-busy" => busy_for(Detector::current_thread()),
+        "healthy-busy-multi" => busy_for(Detector::multi_thread(2)),
         "unwatched-poll" => {
             // The checking machinery's own slow work inside the scenario's poll (as
             // symbolising a task dump is): 2.5 s without returning, and not a stall.
@@ -133,6 +132,33 @@ fn stuck_task(deadlock: bool) -> Verdict {
         let _ = stuck.await;
     });
     notes(outcome.notes())
+}
+
+/// A task that wakes itself at every poll for 4 s of wall time: the runtime never parks,
+/// and no single poll lasts a millisecond. Busy is not stuck. (Long enough that even on
+/// a loaded machine the thread burns the CPU a stuck poll is judged by.)
+fn busy_for(detector: Detector) -> Verdict {
+    let outcome = detector.run(|| async {
+        let busy = tokio::spawn(async {
+            let started = Instant::now();
+            let mut polls = 0u64;
+            std::future::poll_fn(|cx| {
+                polls += 1;
+                if started.elapsed() < Duration::from_secs(4) {
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                } else {
+                    std::task::Poll::Ready(())
+                }
+            })
+            .await;
+            polls
+        });
+        busy.await.unwrap_or(0)
+    });
+    let mut verdict = notes(outcome.notes());
+    verdict.measure("polls", outcome.output);
+    verdict
 }
 
 fn notes(notes: Vec<String>) -> Verdict {
@@ -302,6 +328,19 @@ fn a_long_run_of_virtual_sleeps_is_not_a_hang() {
 fn the_checks_own_slow_work_in_a_poll_is_left_alone() {
     let (report, _) = run_child("unwatched-poll");
     assert!(report.findings.is_empty(), "{report:#?}");
+}
+
+/// A runtime that polls without a break for longer than the stall limit is not stuck:
+/// the watchdog sees tokio's poll count move (on one thread, and on two workers).
+#[test]
+fn a_runtime_that_keeps_polling_without_parking_is_left_alone() {
+    let children =
+        ["healthy-busy", "healthy-busy-multi"].map(|role| (role, std::thread::spawn(|| run_child(role))));
+    for (role, child) in children {
+        let (report, _) = child.join().expect("the child's runner");
+        assert!(report.findings.is_empty(), "{role}: {report:#?}");
+        assert!(report.measured["polls"] > 1000, "{role}: {report:#?}");
+    }
 }
 
 #[test]
