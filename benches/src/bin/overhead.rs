@@ -31,9 +31,10 @@
 //! hook at all (the watchdog reads tokio's own poll counts) took them to 0. Spawn and
 //! terminate hooks that store into a table indexed by task id, with no lock and no
 //! count, took a spawned and joined task's extra instructions from 192 to 94
-//! (current-thread) and from 234 to 145 (multi-thread, which also reads the real clock
-//! twice). About 20 of those are tokio's own handling of hooks: it clones the terminate
-//! hook's `Arc` into every task.
+//! (current-thread) and from 234 to 145 (multi-thread, which also read the real clock
+//! twice per task). Hooks that load a copy of the clock instead (refreshed when a thread
+//! wakes, and by every 64th task) took them to 85 and 87. About 20 of those are tokio's
+//! own handling of hooks: it clones the terminate hook's `Arc` into every task.
 //!
 //! `cargo run --release -p leaklab-benches --bin overhead [-- --rounds N]`; writes
 //! target/leaklab-bench/overhead.json for `bench-table`.

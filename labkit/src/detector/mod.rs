@@ -64,7 +64,8 @@ pub struct TaskRecord {
     /// [`crate::paths`]). `None` without `--cfg tokio_unstable`.
     pub file: Option<String>,
     pub line: u32,
-    /// Runtime time since the scenario started (virtual on the paused clock).
+    /// Runtime time since the scenario started (virtual on the paused clock); on the
+    /// real clock, to a millisecond or so (see `tracker::Clock`).
     pub spawned_at: Duration,
     pub ended_at: Option<Duration>,
     /// The task's await chain, from a task dump (the `stacks` feature, Linux only).

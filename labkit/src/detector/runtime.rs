@@ -78,7 +78,7 @@ fn hooks(builder: &mut tokio::runtime::Builder, tracker: &Arc<Tracker>) {
         .on_thread_start(move || slots::work(run))
         .on_thread_unpark(move || {
             slots::work(woken.id);
-            // The paused clock moves only while the runtime parks: re-read it here.
+            // Time moved while the thread was parked: refresh the hooks' copy.
             woken.tick();
         })
         .on_thread_park(slots::park);
@@ -86,7 +86,7 @@ fn hooks(builder: &mut tokio::runtime::Builder, tracker: &Arc<Tracker>) {
 
 #[cfg(not(tokio_unstable))]
 fn hooks(builder: &mut tokio::runtime::Builder, tracker: &Arc<Tracker>) {
-    // No task hooks without tokio_unstable; the paused clock still needs re-reading.
+    // No task hooks without tokio_unstable; the clock's copy is still refreshed.
     let clock = tracker.clone();
     builder.on_thread_unpark(move || clock.tick());
 }

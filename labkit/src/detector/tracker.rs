@@ -256,11 +256,10 @@ impl Tracker {
         self.clock.start(self.paused);
     }
 
-    /// Re-reads the virtual clock; called where it may have moved (see [`Clock`]).
+    /// Refreshes the hooks' copy of the clock; called where time may have moved (see
+    /// [`Clock`]).
     pub fn tick(&self) {
-        if self.paused {
-            self.clock.tick();
-        }
+        self.clock.tick();
     }
 
     pub fn attach(&self, handle: tokio::runtime::Handle) {
@@ -289,7 +288,7 @@ impl Tracker {
     #[cfg_attr(not(tokio_unstable), allow(dead_code))]
     #[inline]
     pub fn spawned(&self, id: u64, at: Option<&'static Location<'static>>) {
-        let when = self.clock.nanos();
+        let when = self.clock.for_task(id);
         match self.table.get(id) {
             Some(entry) => entry.spawn(at, when),
             None => self.spawned_aside(id, at, when),
@@ -314,7 +313,7 @@ impl Tracker {
     #[cfg_attr(not(tokio_unstable), allow(dead_code))]
     #[inline]
     pub fn ended(&self, id: u64) {
-        let when = self.clock.nanos();
+        let when = self.clock.for_task(id);
         match self.table.get(id) {
             Some(entry) => entry.end(when),
             None => self.ended_aside(id, when),
@@ -428,49 +427,70 @@ impl Tracker {
 
 /// Runtime time since the scenario started, readable in a hook without asking tokio.
 ///
-/// On the real clock that is the system's coarse monotonic clock (see [`real_now`]),
-/// to the millisecond or so: plenty to say when a task was spawned and when it ended,
-/// and a fraction of the cost of a precise reading on every spawn. The paused clock is
-/// tokio's, and reading it means finding the runtime's handle and locking its clock:
-/// too much for every spawn. But a paused clock only moves while the runtime parks (it
-/// jumps to the next timer), so it is read once per unpark (the unpark hook) and once
-/// per poll of the scenario, and hooks read the copy. Only a `tokio::time::advance`
-/// inside a task is missed until the next park.
+/// The hooks read a copy, one relaxed load, and the copy is refreshed where the time
+/// may have moved: each unpark of a worker (the unpark hook), each poll of the
+/// scenario, and, on the real clock, the spawn and the end of every 64th task (by id),
+/// so that a runtime that spawns without ever parking keeps its copy within 64 tasks
+/// of the time. Reading a clock on every spawn and every end was most of what the
+/// hooks cost per task.
+///
+/// The real clock is the system's coarse monotonic clock (see [`real_now`]), to the
+/// millisecond or so: plenty to say when a task was spawned and when it ended. The
+/// paused clock is tokio's, and reading it means finding the runtime's handle and
+/// locking its clock. A paused clock only moves while the runtime parks (it jumps to
+/// the next timer), so the unpark refresh sees each jump; only a `tokio::time::advance`
+/// inside a task is missed until the next one.
 #[derive(Default)]
 struct Clock {
     paused: AtomicBool,
     /// [`real_now`] at the start.
     real: OnceLock<u64>,
     virtual_origin: OnceLock<tokio::time::Instant>,
-    /// Nanoseconds of virtual time since the origin, as last read.
-    virtual_now: AtomicU64,
+    /// Nanoseconds since the origin, as last read: never goes back, and never
+    /// `u64::MAX` (the table keeps times plus one).
+    now: AtomicU64,
 }
 
 impl Clock {
+    /// Tasks by id between two readings of the real clock in the hooks.
+    const REFRESH_EVERY: u64 = 64;
+
     fn start(&self, paused: bool) {
         self.paused.store(paused, Ordering::Relaxed);
         let _ = self.real.set(real_now());
         let _ = self.virtual_origin.set(tokio::time::Instant::now());
     }
 
+    /// Refreshes the copy. Called inside the runtime: the paused clock is the
+    /// runtime's own.
     fn tick(&self) {
-        if let Some(origin) = self.virtual_origin.get() {
+        let since = if self.paused.load(Ordering::Relaxed) {
+            let Some(origin) = self.virtual_origin.get() else {
+                return;
+            };
             let since = tokio::time::Instant::now().saturating_duration_since(*origin);
-            // Never `u64::MAX`: the table keeps times plus one.
-            let nanos = since.as_nanos().min(u64::MAX as u128 - 1) as u64;
-            self.virtual_now.store(nanos, Ordering::Relaxed);
-        }
+            since.as_nanos().min(u64::MAX as u128) as u64
+        } else {
+            let Some(origin) = self.real.get() else {
+                return;
+            };
+            real_now().saturating_sub(*origin)
+        };
+        self.now.fetch_max(since.min(u64::MAX - 1), Ordering::Relaxed);
     }
 
-    /// Nanoseconds since the start.
-    fn nanos(&self) -> u64 {
-        if self.paused.load(Ordering::Relaxed) {
-            self.virtual_now.load(Ordering::Relaxed)
-        } else {
-            self.real
-                .get()
-                .map_or(0, |origin| real_now().saturating_sub(*origin))
+    /// Nanoseconds since the start, for the hook of task `id`.
+    #[inline]
+    fn for_task(&self, id: u64) -> u64 {
+        if id % Self::REFRESH_EVERY == 0 && !self.paused.load(Ordering::Relaxed) {
+            self.tick();
         }
+        self.nanos()
+    }
+
+    /// Nanoseconds since the start, as last read.
+    fn nanos(&self) -> u64 {
+        self.now.load(Ordering::Relaxed)
     }
 }
 
