@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Scratch, repo};
+use common::{Scratch, repo, told};
 use std::process::Command;
 
 #[test]
@@ -14,13 +14,7 @@ fn the_repository_is_in_step_with_its_registry() {
         .env("CARGO_TARGET_DIR", repo().join("target"))
         .output()
         .expect("run leaklab");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", told(&out));
 }
 
 #[test]

@@ -32,12 +32,8 @@ pub fn lab_json(root: &Path, args: &[&str]) -> (i32, Value) {
         .output()
         .expect("run leaklab");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "leaklab {args:?} printed no JSON ({e}):\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("leaklab {args:?} printed no JSON ({e}):\n{}", told(&out)));
     (out.status.code().unwrap_or(-1), json)
 }
 
@@ -138,9 +134,25 @@ impl Scratch {
             .env("CARGO_TARGET_DIR", self.root.join("target"))
             .output()
             .expect("run leaklab");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-        (out.status.code().unwrap_or(-1), text)
+        (out.status.code().unwrap_or(-1), told(&out))
     }
+}
+
+/// What a `cargo lab` run told, for an assertion's message: its exit status, its
+/// standard output, then its standard error without the build's progress lines, which
+/// would crowd out the error that matters where CI shows only part of a failure.
+pub fn told(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !line.starts_with("leaklab: building"))
+        .collect();
+    format!(
+        "[{}]\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        errors.join("\n")
+    )
 }
 
 /// Makes `to` a copy of `from`: files written only when they differ (so cargo rebuilds
