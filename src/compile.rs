@@ -175,7 +175,9 @@ pub fn build_with(
             Some("compiler-message") if msg["message"]["level"] == "error" => {
                 let entry = errors.entry(target).or_default();
                 let rendered = msg["message"]["rendered"].as_str().unwrap_or_default();
-                entry.0.push(rendered.to_owned());
+                // The check binaries include the lab file by a path relative to
+                // themselves: show it as the student knows it.
+                entry.0.push(rendered.replace("bins/src/bin/../../../", ""));
                 entry.1 = entry.1.take().or_else(|| primary_site(&msg["message"]));
             }
             _ => {}
