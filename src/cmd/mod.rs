@@ -139,6 +139,15 @@ pub fn preflight(args: &[String]) -> Result<(), String> {
     }
     if first == "lab" {
         let rest = words[1..].join(" ");
+        // Suggest only what would work: `cargo lab lab 14` is told there is no lab 14.
+        let mut without: Vec<String> = args.to_vec();
+        if let Some(at) = without.iter().skip(1).position(|a| a == "lab") {
+            without.remove(at + 1);
+        }
+        preflight(&without)?;
+        if let Some(number) = words.get(1).filter(|w| w.parse::<u32>().is_ok()) {
+            parse_lab(number)?;
+        }
         return Err(format!(
             "`cargo lab` is the command already; did you mean `cargo lab {rest}`?"
         ));
@@ -220,5 +229,33 @@ pub fn verdict(passed: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preflight;
+
+    fn said(words: &str) -> Result<(), String> {
+        let args: Vec<String> = std::iter::once("leaklab")
+            .chain(words.split_whitespace())
+            .map(String::from)
+            .collect();
+        preflight(&args)
+    }
+
+    #[test]
+    fn a_doubled_lab_word_is_told_the_command_that_works() {
+        let told = said("lab 1").expect_err("`cargo lab lab 1` is a slip");
+        assert!(told.contains("did you mean `cargo lab 1`?"), "{told}");
+        let told = said("lab chek 1").expect_err("a slip and a misspelling");
+        assert!(told.contains("`cargo lab check 1`"), "{told}");
+    }
+
+    #[test]
+    fn a_doubled_lab_word_is_never_told_a_command_that_fails() {
+        let told = said("lab 14").expect_err("there is no lab 14");
+        assert!(told.contains("there is no lab 14"), "{told}");
+        assert!(!told.contains("did you mean"), "{told}");
     }
 }
