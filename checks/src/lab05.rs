@@ -277,11 +277,13 @@ fn judge_outliving(case: &Case, seen: &Seen) -> Option<Finding> {
         return None;
     }
     let tasks: Vec<TaskRecord> = outliving.iter().map(|(task, _)| (*task).clone()).collect();
-    let sites = group_sites(&tasks);
+    // Where the tasks still alive are parked, when some are; else where all of them start.
+    let alive: Vec<TaskRecord> = tasks.iter().filter(|t| t.ended_at.is_none()).cloned().collect();
+    let sites = group_sites(if alive.is_empty() { &tasks } else { &alive });
     let count = tasks.len();
     let total: Duration = outliving.iter().map(|(_, by)| *by).sum();
     let longest = outliving.iter().map(|(_, by)| *by).max().unwrap_or_default();
-    let still_alive = tasks.iter().filter(|t| t.ended_at.is_none()).count();
+    let still_alive = alive.len();
     let place = sites
         .first()
         .map(|site| format!(", spawned at {site}"))
@@ -411,6 +413,19 @@ mod tests {
             SETTLE.as_millis() as u64
         );
         assert_eq!(findings[0].measured["alive_tasks"], 1);
+    }
+
+    #[test]
+    fn the_tasks_shown_parked_are_those_still_alive() {
+        let case = &CASES[1];
+        let mut seen = correct(case);
+        let cancelled = seen.cancelled_at.expect("a cancelled case");
+        seen.tasks[0].ended_at = None;
+        seen.tasks[1].ended_at = Some(cancelled + Duration::from_millis(5));
+        let findings = judge(case, &seen);
+        assert_eq!(findings[0].measured["tasks_outliving_their_request"], 2);
+        assert_eq!(findings[0].measured["alive_tasks"], 1);
+        assert_eq!(findings[0].sites.iter().map(|s| s.count).sum::<u32>(), 1);
     }
 
     #[test]

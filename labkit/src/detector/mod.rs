@@ -407,14 +407,21 @@ async fn counts_agree(tracker: &tracker::Tracker) -> (usize, Vec<u64>) {
 }
 
 #[cfg(feature = "lab")]
-/// Tasks grouped by spawn site, most tasks first; each site keeps the first task's stack.
+/// Tasks grouped by spawn site, most tasks first; each site keeps the stack of its first
+/// task that has one.
 pub fn group_sites(tasks: &[TaskRecord]) -> Vec<Site> {
     let mut by_place: BTreeMap<(String, u32), Site> = BTreeMap::new();
     for task in tasks {
         let Some(file) = &task.file else { continue };
         by_place
             .entry((file.clone(), task.line))
-            .and_modify(|s| s.count += 1)
+            .and_modify(|s| {
+                s.count += 1;
+                // A task that ended has no await chain: show one that has.
+                if s.stack.is_none() {
+                    s.stack = task.stack.clone();
+                }
+            })
             .or_insert_with(|| Site {
                 file: file.clone(),
                 line: task.line,
