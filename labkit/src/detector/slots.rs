@@ -20,7 +20,6 @@
 //! The watchdog therefore watches only threads that run a worker now, see `stall`.)
 
 use crate::stacks::{self, Tid};
-use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
@@ -117,8 +116,6 @@ impl Mine {
 
 impl Drop for Mine {
     fn drop(&mut self) {
-        // Hooks that run later in this thread's exit find no slot, rather than a freed one.
-        FAST.set(std::ptr::null());
         self.0.alive.store(false, Ordering::Relaxed);
     }
 }
@@ -126,32 +123,14 @@ impl Drop for Mine {
 thread_local! {
     /// Owns this thread's slot (registers it on first use, and marks it dead at exit).
     static MINE: Mine = Mine::register();
-    /// The same slot as a plain pointer, for the hooks: a `const` thread-local with no
-    /// destructor is read without the lazy-init check `MINE` costs. Null until the
-    /// thread's first hook registers the slot, and again once `MINE` has dropped.
-    static FAST: Cell<*const Slot> = const { Cell::new(std::ptr::null()) };
 }
 
 /// Runs `f` on this thread's slot, registering it on first use; `None` once the thread
-/// is exiting.
+/// is exiting. (Only the thread hooks and the scenario's polls come here, never a task's
+/// poll, so the thread-local's lazy-init check costs nothing that matters.)
 #[inline]
 fn with_slot<R>(f: impl FnOnce(&Slot) -> R) -> Option<R> {
-    let fast = FAST.get();
-    if !fast.is_null() {
-        // SAFETY: `FAST` points into the `Arc<Slot>` that `MINE` owns on this thread, and
-        // `MINE` nulls it before dropping that `Arc`.
-        return Some(f(unsafe { &*fast }));
-    }
-    with_slot_slow(f)
-}
-
-#[cold]
-fn with_slot_slow<R>(f: impl FnOnce(&Slot) -> R) -> Option<R> {
-    MINE.try_with(|mine| {
-        FAST.set(Arc::as_ptr(&mine.0));
-        f(&mine.0)
-    })
-    .ok()
+    MINE.try_with(|mine| f(&mine.0)).ok()
 }
 
 /// This thread starts work for run `run`: it has started, or woken from a park (the
