@@ -4,8 +4,8 @@
 //! the clinic shuts down (`shutdown` is cancelled) or the lab system closes the results
 //! channel. Today, once shutdown comes, the listener never ends and takes the runtime's
 //! thread with it; and a closed channel does not end it either. Make it end promptly in
-//! both cases, after posting every result that came in before. Keep the signature and
-//! the audit line written at shutdown. Check your fix with `cargo lab check 13` (hints:
+//! both cases; until then, post every result that comes in, and never cut short a post
+//! under way. Keep the signature and the audit line written at shutdown. Check your fix with `cargo lab check 13` (hints:
 //! `cargo lab hint 13`). Edit only this file.
 
 use leaklab_clinic::{AuditLog, ResultNotice, WardBoard};

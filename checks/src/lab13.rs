@@ -4,6 +4,8 @@
 //!
 //! Each case sends a few results, spaced out, then either cancels the shutdown token
 //! or drops the last sender, and watches the listener for [`WINDOW`] of virtual time.
+//! One case shuts down while a result is being posted: the post under way must still
+//! finish (results still queued at shutdown may be left, as the book's chapter says).
 //! The window is walked in steps of one millisecond with `tokio::time::advance`, the
 //! scenario taking a turn of the runtime at each step: a listener that keeps yielding
 //! keeps the paused clock from jumping ahead on its own, and would otherwise hold the
@@ -24,7 +26,9 @@
 //! Breaking on shutdown but matching `Some(result) = results.recv()` leaves the listener
 //! waiting after the channel closes: a failed pattern only disables its branch. Checking
 //! the token in a `while` condition around a plain `recv().await` never wakes up to look
-//! at it. Stopping on any idle gap is caught by a case whose results are far apart.
+//! at it. Stopping on any idle gap is caught by a case whose results are far apart. A
+//! `select!` around the whole receive loop, or one that races the post against the
+//! token, drops the post under way at shutdown: lost work.
 
 use crate::Subject;
 use crate::hidden::Cases;
@@ -65,7 +69,7 @@ pub struct Case {
     pub end_at: u64,
 }
 
-pub const CASES: [Case; 4] = [
+pub const CASES: [Case; 5] = [
     Case {
         name: "shutdown after three results",
         results_at: &[0, 100, 200],
@@ -89,6 +93,12 @@ pub const CASES: [Case; 4] = [
         results_at: &[0, 400, 1_500],
         end: End::Shutdown,
         end_at: 2_000,
+    },
+    Case {
+        name: "shutdown while a result is being posted",
+        results_at: &[0],
+        end: End::Shutdown,
+        end_at: 2,
     },
 ];
 
@@ -382,11 +392,21 @@ pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
             ));
         }
         match lost.first() {
-            Some(&first) => message.push_str(&format!(
-                "{} of {sent} results never reached the ward's board (result {first} was sent at {} ms)",
-                lost.len(),
-                count(case.results_at[first as usize - 1])
-            )),
+            Some(&first) => {
+                let sent_at = case.results_at[first as usize - 1];
+                message.push_str(&format!(
+                    "{} of {sent} results never reached the ward's board (result {first} was sent at {} ms)",
+                    lost.len(),
+                    count(sent_at)
+                ));
+                if sent_at <= end_ms && end_ms < sent_at + POST_TIME.as_millis() as u64 {
+                    message.push_str(&format!(
+                        "; its post, which takes {} ms, was under way when {event} came: dropping \
+                         the future that posts it cut the post short",
+                        POST_TIME.as_millis()
+                    ));
+                }
+            }
             None => message.push_str("a result sent after that would never reach the ward's board"),
         }
         let finding = Finding::new(Kind::LostWork, message)
@@ -581,14 +601,13 @@ mod tests {
                 judge(case, &seen)
             })
             .collect();
-        assert_eq!(spins.len(), 3);
+        let shutdowns = CASES.iter().filter(|case| case.end == End::Shutdown).count();
+        assert!(shutdowns > 2);
+        assert_eq!(spins.len(), shutdowns);
         let told = crate::once_each(spins, same_bug);
         assert_eq!(told.len(), 1);
-        assert!(
-            told[0].message.ends_with("(the same in 2 more cases)"),
-            "{}",
-            told[0].message
-        );
+        let more = format!("(the same in {} more cases)", shutdowns - 1);
+        assert!(told[0].message.ends_with(&more), "{}", told[0].message);
     }
 
     #[test]
@@ -600,9 +619,49 @@ mod tests {
                 .iter()
                 .any(|c| c.results_at.windows(2).any(|w| w[1] - w[0] > 1_000))
         );
-        // Every result comes well before the end, so a listener has time to post it.
-        for case in &CASES {
+        // Every result comes well before the end, so a listener has time to post it;
+        // but for one case, which shuts down while the last result is being posted.
+        let post = POST_TIME.as_millis() as u64;
+        let posting_at_end = |c: &&Case| c.results_at.last().is_some_and(|&at| at + post > c.end_at);
+        let during: Vec<&Case> = CASES.iter().filter(posting_at_end).collect();
+        assert_eq!(during.len(), 1);
+        assert_eq!(during[0].end, End::Shutdown);
+        for case in CASES.iter().filter(|c| !posting_at_end(c)) {
             assert!(case.results_at.iter().all(|&at| at + 50 <= case.end_at));
         }
+    }
+
+    #[test]
+    fn a_post_cut_short_by_the_shutdown_is_lost_work_and_says_so() {
+        let case = CASES
+            .iter()
+            .find(|c| c.name == "shutdown while a result is being posted")
+            .expect("the case");
+        let seen = Seen {
+            posted: vec![],
+            ..correct(case)
+        };
+        let findings = judge(case, &seen);
+        assert_eq!(
+            findings.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            [Kind::LostWork]
+        );
+        assert!(
+            findings[0].message.contains("cut the post short"),
+            "{}",
+            findings[0].message
+        );
+        // A result lost long before the shutdown is not said to be cut short.
+        let far = &CASES[0];
+        let seen = Seen {
+            posted: vec![2, 3],
+            ..correct(far)
+        };
+        let findings = judge(far, &seen);
+        assert!(
+            !findings[0].message.contains("cut the post short"),
+            "{}",
+            findings[0].message
+        );
     }
 }

@@ -385,11 +385,11 @@ pub static LABS: &[Lab] = &[
                 fits: &[Kind::Spin, Kind::Deadlock],
             },
             Hint {
-                text: "continue, a yield or a sleep in the cancel branch still goes round the loop: politer, never finished. And a Some(result) = results.recv() pattern only disables its branch when the channel closes; it ends nothing.",
+                text: "continue, a yield or a sleep in the cancel branch still goes round the loop: politer, never finished. And a Some(result) = results.recv() pattern only disables its branch when the channel closes; it ends nothing. Whatever ends the loop must let a post under way finish: a select! that races the post (or the whole loop) against the token drops the post with it.",
                 fits: &[Kind::LeakedTask, Kind::LostWork],
             },
             Hint {
-                text: "break in the cancel branch (in Rust, break inside select! leaves the enclosing loop, unlike Go), and match what recv() returns: Some(result) is posted, None breaks.",
+                text: "break in the cancel branch (in Rust, break inside select! leaves the enclosing loop, unlike Go), and match what recv() returns: Some(result) is posted in the branch's body (a body, once begun, runs to its end, so shutdown never cuts a post short), None breaks.",
                 fits: &[],
             },
         ],
