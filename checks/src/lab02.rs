@@ -9,7 +9,7 @@
 //! aborted writes never land. Returning at the first failed write cannot pass either:
 //! the cases vary which record fails and when, so writes are still under way then.
 
-use crate::Subject;
+use crate::{Subject, count};
 use labkit::detector::{TaskRecord, alive_now, group_sites};
 use labkit::{Detector, Finding, Kind, Site, Verdict};
 use leaklab_clinic::{PatientRecord, RecordStore, Registry, SyncError};
@@ -184,9 +184,10 @@ pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
     let sites = group_sites(&seen.running);
     if lost > 0 {
         let message = format!(
-            "{name}: {lost} of the {} records the registry accepts were never written; {running} {} still running when sync \
+            "{name}: {lost} of the {} records the registry accepts {} never written; {running} {} still running when sync \
              returned{}",
             expected.len(),
+            if lost == 1 { "was" } else { "were" },
             if running == 1 { "task was" } else { "tasks were" },
             spawned_at(&sites)
         );
@@ -209,8 +210,8 @@ pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
         let message = format!(
             "{name}: sync returned after {} ms, but the last write came back at {} ms: it waited for \
              something other than its workers (a sleep?)",
-            seen.took.as_millis(),
-            seen.last_write.as_millis()
+            count(seen.took.as_millis() as u64),
+            count(seen.last_write.as_millis() as u64)
         );
         let finding = Finding::new(Kind::MissedDeadline, message)
             .measure("took_ms", seen.took.as_millis() as u64)
@@ -237,7 +238,7 @@ fn judge_answer(case: &Case, seen: &Seen, expected: usize) -> Option<Finding> {
         (rejects, Ok(n)) => Finding::new(
             Kind::SwallowedError,
             format!(
-                "{name}: the registry rejected record {}, but sync returned Ok({n})",
+                "{name}: the registry rejected {}, but sync returned Ok({n})",
                 list(rejects)
             ),
         )
@@ -245,7 +246,7 @@ fn judge_answer(case: &Case, seen: &Seen, expected: usize) -> Option<Finding> {
         (rejects, Err(record)) if !rejects.contains(&record) => Finding::new(
             Kind::SwallowedError,
             format!(
-                "{name}: the registry rejected record {}, but sync's error names record {record}",
+                "{name}: the registry rejected {}, but sync's error names record {record}",
                 list(rejects)
             ),
         ),
@@ -254,9 +255,14 @@ fn judge_answer(case: &Case, seen: &Seen, expected: usize) -> Option<Finding> {
     Some(finding)
 }
 
+/// `record 3`, `records 3 and 5`, `records 2, 3 and 5`.
 fn list(ids: &[u32]) -> String {
     let words: Vec<String> = ids.iter().map(u32::to_string).collect();
-    words.join(" and ")
+    match words.split_last() {
+        Some((last, [])) => format!("record {last}"),
+        Some((last, rest)) => format!("records {} and {last}", rest.join(", ")),
+        None => "no record".to_owned(),
+    }
 }
 
 fn spawned_at(sites: &[Site]) -> String {
@@ -269,6 +275,13 @@ fn spawned_at(sites: &[Site]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_lists_read_as_a_person_writes_them() {
+        assert_eq!(list(&[3]), "record 3");
+        assert_eq!(list(&[3, 5]), "records 3 and 5");
+        assert_eq!(list(&[2, 3, 5]), "records 2, 3 and 5");
+    }
 
     /// What a correct sync of `case` sees: everything written, nothing running, the
     /// answer that fits, returned when the last write came back.

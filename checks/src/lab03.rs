@@ -8,7 +8,7 @@
 //! property is the model's: after the threads are joined, `total()` is the number of
 //! `record_booking` calls.
 
-use crate::Subject;
+use crate::{Subject, count};
 use labkit::{Finding, Kind, Site, Verdict};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
@@ -99,13 +99,16 @@ pub fn judge(seen: &Seen) -> Vec<Finding> {
     if counted == expected {
         return Vec::new();
     }
-    let mut message =
-        format!("{THREADS} threads recorded {expected} bookings, but total() counted {counted}");
+    let mut message = format!(
+        "{THREADS} threads recorded {} bookings, but total() counted {}",
+        count(expected),
+        count(counted)
+    );
     let mut finding = Finding::new(Kind::LostUpdate, String::new())
         .measure("expected", expected)
         .measure("counted", counted);
     if counted < expected {
-        message.push_str(&format!(": {} bookings were lost", expected - counted));
+        message.push_str(&format!(": {} bookings were lost", count(expected - counted)));
         finding = finding.measure("lost", expected - counted);
     }
     finding.message = message;

@@ -28,8 +28,8 @@
 //! `spawn_blocking` without a flag runs to the end too: a blocking task cannot be
 //! aborted once it runs.
 
-use crate::Subject;
 use crate::hidden::Cases;
+use crate::{Subject, count};
 use labkit::detector::{TaskRecord, group_sites};
 use labkit::{Detector, Finding, Kind, Site, Verdict};
 use leaklab_clinic::{ClinicalNote, NOTE_WORK, NotesExport, Redactor};
@@ -397,19 +397,6 @@ fn notes(n: u32) -> String {
         1 => "1 note".into(),
         n => format!("{} notes", count(n.into())),
     }
-}
-
-/// A count the way a person writes it: `19,850`.
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// A span of work the way a person says it: `100 ms`, `4 s`, `39.7 s`.

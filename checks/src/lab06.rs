@@ -372,12 +372,16 @@ fn judge_outlived(case: &Case, seen: &Seen) -> Option<Finding> {
         )
     } else {
         format!(
-            "{}: {count} tasks outlived the request that started them{place}, by {} on average, {} in \
-             total{still_alive}; up to {} were alive at once{unstopped}",
+            "{}: {} tasks outlived the request that started them{place}, by {} on average, {} in \
+             total{still_alive}; {}{unstopped}",
             case.name,
+            crate::count(count as u64),
             human(average),
             human(total),
-            seen.peak_alive,
+            match seen.peak_alive {
+                1 => "one at a time".to_owned(),
+                n => format!("up to {} were alive at once", crate::count(n as u64)),
+            },
         )
     };
     let finding = Finding::new(Kind::LeakedTask, message)

@@ -23,8 +23,8 @@
 //! only when nothing is ready to run, it would spin for ever, so the reads at once count
 //! their wake-ups at one instant and stop at [`SPIN_POLLS`] (a spin).
 
-use crate::Subject;
 use crate::hidden::Cases;
+use crate::{Subject, count};
 use labkit::detector::{TaskRecord, group_sites, normalize};
 use labkit::{Detector, Finding, Kind, Site, Verdict};
 use leaklab_clinic::{Chart, ChartArchive, RecordsService};
@@ -436,19 +436,6 @@ fn charts_of(patients: &[u32]) -> String {
             format!("the charts of patients {}", words.join(" and "))
         }
     }
-}
-
-/// A count the way a person writes it: `2,000`.
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// Two findings are the same bug when they break one rule (kind and measures) at one

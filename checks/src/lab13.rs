@@ -30,8 +30,8 @@
 //! `select!` around the whole receive loop, or one that races the post against the
 //! token, drops the post under way at shutdown: lost work.
 
-use crate::Subject;
 use crate::hidden::Cases;
+use crate::{Subject, count};
 use labkit::detector::{TaskRecord, group_sites, normalize};
 use labkit::{Detector, Finding, Kind, Site, Verdict};
 use leaklab_clinic::{AuditLog, AuditTrail, ResultNotice, Ward, WardBoard};
@@ -437,19 +437,6 @@ fn spawned_at(sites: &[Site]) -> String {
         .first()
         .map(|site| format!(", spawned at {site}"))
         .unwrap_or_default()
-}
-
-/// A count the way a person writes it: `10,000`.
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// Two findings are the same bug when they are of one kind at one first site.

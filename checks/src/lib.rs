@@ -42,6 +42,19 @@ pub fn serve(subject: Subject, check: impl FnOnce(&Subject) -> Verdict) -> ! {
     labkit::child::serve(meta, || check(&subject))
 }
 
+/// A count the way a person writes it: `19,850`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// The findings with a repeat (the same `key`, from a later case) folded into the
 /// first: one bug, told once, with how many more cases showed it.
 pub fn once_each<K: PartialEq>(findings: Vec<Finding>, key: impl Fn(&Finding) -> K) -> Vec<Finding> {
