@@ -69,6 +69,15 @@ fn label(run: &Run) -> String {
     }
 }
 
+/// A measured figure as a person reads it: `outlived_ms_total`, 1500 is
+/// ("outlived total", "1,500 ms").
+fn figure(name: &str, value: u64) -> (String, String) {
+    let words: Vec<&str> = name.split('_').collect();
+    let unit = if words.contains(&"ms") { " ms" } else { "" };
+    let name: Vec<&str> = words.into_iter().filter(|w| *w != "ms").collect();
+    (name.join(" "), format!("{}{unit}", leaklab_checks::count(value)))
+}
+
 /// One copy's verdict and findings, wrapped to `width`.
 fn column(run: &Run, width: usize) -> Vec<String> {
     let mut lines = vec![label(run)];
@@ -76,7 +85,10 @@ fn column(run: &Run, width: usize) -> Vec<String> {
         lines.push("✓ clean".to_owned());
         let measured = run.reports.iter().flat_map(|r| r.measured.iter());
         let numbers: Vec<String> = measured
-            .map(|(name, value)| format!("{}: {value}", name.replace('_', " ")))
+            .map(|(name, value)| {
+                let (name, value) = figure(name, *value);
+                format!("{name}: {value}")
+            })
             .collect();
         lines.extend(wrap(&numbers.join(", "), width, "  "));
     }
@@ -238,7 +250,10 @@ pub fn verdict(lab: &Lab, run: &Run, hint: Option<usize>) -> String {
                 let figures: Vec<String> = r
                     .measured
                     .iter()
-                    .map(|(k, v)| format!("{} {v}", k.replace('_', " ")))
+                    .map(|(k, v)| {
+                        let (name, value) = figure(k, *v);
+                        format!("{name} {value}")
+                    })
                     .collect();
                 format!("{} check: {}", r.check, figures.join(", "))
             })
@@ -431,6 +446,17 @@ fn clip(line: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_read_as_a_person_writes_them() {
+        let said = |name, value| {
+            let (name, value) = figure(name, value);
+            format!("{name} {value}")
+        };
+        assert_eq!(said("outlived_ms_total", 1500), "outlived total 1,500 ms");
+        assert_eq!(said("requests", 1026), "requests 1,026");
+        assert_eq!(said("alive_tasks", 0), "alive tasks 0");
+    }
 
     fn finding(line: u32) -> Finding {
         let stack = "╼ lab::serve::{{closure}} at labs/lab09.rs:28:54\n  └╼ clinic::fetch at clinic/src/results_service.rs:79:52";
