@@ -75,7 +75,7 @@ fn figure(name: &str, value: u64) -> (String, String) {
     let words: Vec<&str> = name.split('_').collect();
     let unit = if words.contains(&"ms") { " ms" } else { "" };
     let name: Vec<&str> = words.into_iter().filter(|w| *w != "ms").collect();
-    (name.join(" "), format!("{}{unit}", leaklab_checks::count(value)))
+    (name.join(" "), format!("{}{unit}", labkit::finding::count(value)))
 }
 
 /// One copy's verdict and findings, wrapped to `width`.

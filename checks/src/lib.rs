@@ -30,6 +30,7 @@ pub mod live;
 
 use labkit::child::Meta;
 pub use labkit::child::Subject;
+pub use labkit::finding::count;
 pub use labkit::{Check, Finding, Kind, Variant, Verdict};
 
 /// Runs a scenario against `subject` in this (child) process and reports to the runner.
@@ -40,19 +41,6 @@ pub fn serve(subject: Subject, check: impl FnOnce(&Subject) -> Verdict) -> ! {
         check: Check::Scenario,
     };
     labkit::child::serve(meta, || check(&subject))
-}
-
-/// A count the way a person writes it: `19,850`.
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// The findings with a repeat (the same `key`, from a later case) folded into the

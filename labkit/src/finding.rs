@@ -331,3 +331,16 @@ impl Timeline {
         })
     }
 }
+
+/// A count the way a person writes it in a finding's message: `19,850`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
