@@ -31,8 +31,8 @@
 //! in the portal's channel). A lookup spawned off and abandoned at the deadline stays
 //! in flight and alive: the detector lists it.
 
-use crate::Subject;
 use crate::hidden::Cases;
+use crate::{Subject, count};
 use labkit::detector::TaskRecord;
 use labkit::{Detector, Finding, Kind, Site, Verdict};
 use leaklab_clinic::{Answer, LabResults, Laboratory, ResultRequest};
@@ -450,9 +450,10 @@ fn judge_deadline(case: &Case, seen: &Seen) -> Option<Finding> {
         _ => String::new(),
     };
     let message = format!(
-        "{}: {} of {total} requests got no answer within the {} deadline: {}{waiting}",
+        "{}: {} of {} requests got no answer within the {} deadline: {}{waiting}",
         case.name,
-        never + late.len(),
+        count((never + late.len()) as u64),
+        count(total as u64),
         human(DEADLINE),
         parts.join(", "),
     );
@@ -476,10 +477,11 @@ fn judge_dropped(case: &Case, seen: &Seen) -> Option<Finding> {
         return None;
     }
     let message = format!(
-        "{}: {dropped} of {} requests were dropped without an answer: their patients saw the page \
+        "{}: {} of {} requests were dropped without an answer: their patients saw the page \
          fail, not \"results unavailable\" (send Err(Unavailable) through the reply)",
         case.name,
-        seen.requests.len(),
+        count(dropped as u64),
+        count(seen.requests.len() as u64),
     );
     Some(Finding::new(Kind::SwallowedError, message).measure("replies_dropped", dropped as u64))
 }
@@ -738,7 +740,7 @@ mod tests {
         assert_eq!(findings[0].measured["requests_unanswered"], 1);
         assert_eq!(findings[0].measured["requests_late"], 1);
         let message = &findings[0].message;
-        assert!(message.contains("2 of 1000 requests"), "{message}");
+        assert!(message.contains("2 of 1,000 requests"), "{message}");
         assert!(message.contains("the latest after 2.5 s"), "{message}");
         // The task still waiting is a leak as well.
         assert_eq!(kinds(case, &seen), [Kind::MissedDeadline, Kind::LeakedTask]);
