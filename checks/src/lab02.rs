@@ -41,7 +41,7 @@ pub const CASES: [Case; 5] = [
         rejects: &[],
     },
     Case {
-        name: "the last write is rejected",
+        name: "the last write to come back is rejected",
         write_ms: &[30, 10, 60, 20, 45],
         rejects: &[3],
     },
@@ -136,6 +136,22 @@ impl HiddenCase {
 impl Case {
     fn ids(&self) -> impl Iterator<Item = u32> + Clone {
         1..=self.write_ms.len() as u32
+    }
+
+    /// The rejected records that count as the first failure: the lowest-numbered (a join
+    /// in record order meets it first) and the first to come back (a join in the order
+    /// the writes finish does).
+    pub fn first_failures(&self) -> Vec<u32> {
+        let by_order = self.rejects.iter().min().copied();
+        let by_time = self
+            .rejects
+            .iter()
+            .min_by_key(|&&id| self.write_ms[id as usize - 1])
+            .copied();
+        let mut first: Vec<u32> = by_order.into_iter().chain(by_time).collect();
+        first.sort_unstable();
+        first.dedup();
+        first
     }
 
     /// The records the registry accepts: every one of them must be written.
@@ -250,6 +266,15 @@ fn judge_answer(case: &Case, seen: &Seen, expected: usize) -> Option<Finding> {
                 list(rejects)
             ),
         ),
+        (rejects, Err(record)) if !case.first_failures().contains(&record) => Finding::new(
+            Kind::SwallowedError,
+            format!(
+                "{name}: the registry rejected {}, {} first, but sync's error names record {record}: \
+                 the first failure is the one to pass up",
+                list(rejects),
+                list(&case.first_failures()),
+            ),
+        ),
         (_, Err(_)) => return None,
     };
     Some(finding)
@@ -275,6 +300,37 @@ fn spawned_at(sites: &[Site]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_that_is_not_the_first_failure_is_swallowed() {
+        let case = &CASES[4];
+        assert_eq!(case.first_failures(), [3]);
+        let seen = |result| Seen {
+            result,
+            took: Duration::from_millis(120),
+            running: Vec::new(),
+            written: case.expected().into_iter().collect(),
+            last_write: Duration::from_millis(120),
+        };
+        let findings = judge(case, &seen(Err(5)));
+        assert_eq!(
+            findings.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            [Kind::SwallowedError]
+        );
+        assert!(
+            findings[0].message.contains("record 3 first"),
+            "{}",
+            findings[0].message
+        );
+        assert!(judge(case, &seen(Err(3))).is_empty());
+        // First by record order and first to come back may differ: either will do.
+        let apart = Case {
+            name: "apart",
+            write_ms: &[50, 10, 30],
+            rejects: &[1, 2],
+        };
+        assert_eq!(apart.first_failures(), [1, 2]);
+    }
 
     #[test]
     fn record_lists_read_as_a_person_writes_them() {
@@ -329,9 +385,9 @@ mod tests {
     }
 
     #[test]
-    fn either_rejected_record_may_be_the_error() {
+    fn the_first_failure_may_be_the_error() {
         let case = &CASES[4];
-        for record in [3, 5] {
+        for record in case.first_failures() {
             let seen = Seen {
                 result: Err(record),
                 ..correct(case)
