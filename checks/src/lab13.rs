@@ -298,7 +298,8 @@ fn ended_after(case: &Case, seen: &Seen) -> Option<Duration> {
 }
 
 /// The rules for one run: the listener ends within the window after the end and not
-/// before, it posts every result sent to it, and nothing is left running.
+/// before, it posts every result sent to it, it records a shutdown in the audit log
+/// once, and nothing is left running.
 pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
     let mut findings = Vec::new();
     let name = case.name;
@@ -412,6 +413,24 @@ pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
         let finding = Finding::new(Kind::LostWork, message)
             .measure("results_lost", lost.len() as u64)
             .measure("results_sent", u64::from(sent))
+            .with_sites(spawned.clone());
+        findings.push(finding);
+    }
+    let audited = seen.lines_after_end;
+    if case.end == End::Shutdown && ended_after(case, seen).is_some() && audited != 1 {
+        let (kind, told) = match audited {
+            0 => (Kind::LostWork, "without writing its audit line".to_owned()),
+            n => (
+                Kind::Duplicated,
+                format!("after writing its audit line {n} times"),
+            ),
+        };
+        let message = format!(
+            "{name}: the listener ended after {event} at {} ms, {told}: the clinic's audit wants              the shutdown recorded once",
+            count(end_ms)
+        );
+        let finding = Finding::new(kind, message)
+            .measure("audit_lines_after_end", u64::from(audited))
             .with_sites(spawned.clone());
         findings.push(finding);
     }
@@ -616,6 +635,24 @@ mod tests {
         for case in CASES.iter().filter(|c| !posting_at_end(c)) {
             assert!(case.results_at.iter().all(|&at| at + 50 <= case.end_at));
         }
+    }
+
+    #[test]
+    fn a_shutdown_is_recorded_in_the_audit_log_once() {
+        let case = &CASES[0];
+        let audited = |lines| Seen {
+            lines_after_end: lines,
+            ..correct(case)
+        };
+        assert_eq!(kinds(case, &audited(1)), []);
+        assert_eq!(kinds(case, &audited(0)), [Kind::LostWork]);
+        assert_eq!(kinds(case, &audited(3)), [Kind::Duplicated]);
+        // A closed channel is not a shutdown: no line is asked for.
+        let closed = CASES
+            .iter()
+            .find(|c| c.end == End::ChannelClosed)
+            .expect("a close");
+        assert_eq!(kinds(closed, &correct(closed)), []);
     }
 
     #[test]
