@@ -4,10 +4,10 @@
 //! of its own. When the laboratory hangs, so does every request: no patient gets an
 //! answer, and a burst of requests piles up one stuck task (and one open lookup) per
 //! request. Make every request get an answer within `DEADLINE` (its results, or
-//! `Unavailable` when they cannot be had in time), and never have more than `MAX_CALLS`
-//! lookups in flight at once, whatever the laboratory does. Keep the signature,
-//! `DEADLINE` and `MAX_CALLS`. Check your fix with `cargo lab check 9` (hints:
-//! `cargo lab hint 9`). Edit only this file.
+//! `Unavailable` when they cannot be had in time or `MAX_CALLS` lookups are already in
+//! flight), and never have more than `MAX_CALLS` lookups in flight at once, whatever the
+//! laboratory does. Keep the signature, `DEADLINE` and `MAX_CALLS`. Check your fix with
+//! `cargo lab check 9` (hints: `cargo lab hint 9`). Edit only this file.
 
 use leaklab_clinic::{LabResults, ResultRequest};
 use std::time::Duration;
