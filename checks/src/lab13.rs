@@ -426,7 +426,8 @@ pub fn judge(case: &Case, seen: &Seen) -> Vec<Finding> {
             ),
         };
         let message = format!(
-            "{name}: the listener ended after {event} at {} ms, {told}: the clinic's audit wants              the shutdown recorded once",
+            "{name}: the listener ended after {event} at {} ms, {told}: the clinic's audit wants \
+             the shutdown recorded once",
             count(end_ms)
         );
         let finding = Finding::new(kind, message)
@@ -646,6 +647,8 @@ mod tests {
         };
         assert_eq!(kinds(case, &audited(1)), []);
         assert_eq!(kinds(case, &audited(0)), [Kind::LostWork]);
+        let told = &judge(case, &audited(0))[0].message;
+        assert!(told.ends_with("audit wants the shutdown recorded once"), "{told}");
         assert_eq!(kinds(case, &audited(3)), [Kind::Duplicated]);
         // A closed channel is not a shutdown: no line is asked for.
         let closed = CASES
